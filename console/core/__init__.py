@@ -1,0 +1,1 @@
+"""Lookout's Qt-free core: events, the store, decoders and analysis."""

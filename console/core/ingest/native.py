@@ -1,0 +1,599 @@
+"""Decoder for Lookout's native payloads: the shapes the product brief's SDK classes send.
+
+``decode_native`` takes a request body (one event object, an array of them, or
+``{"events": [...]}``) and returns the normalised events it could read, the index and
+reason of each one it could not, and a count of the types it did not know. One bad event
+never costs the good events of the same request. The function is pure: no database, no
+network, so it is tested on recorded payloads.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import orjson
+
+from console.core.analysis.grouping import fingerprint, parse_stack, top_frame
+from console.core.errors import IngestError
+from console.core.events import Event, Kind
+from console.core.ingest.limits import (
+    MAX_BREADCRUMBS,
+    MAX_EVENTS_PER_REQUEST,
+    MAX_ID,
+    MAX_SPANS,
+    MAX_STACK,
+    clip,
+    clip_data,
+)
+
+__all__ = ["DecodedBatch", "Rejection", "decode_native", "decode_native_events"]
+
+# Numbers below this are taken as seconds since the epoch, not milliseconds: no client
+# reports events from before March 1973 in milliseconds, and several send seconds.
+_SECONDS_CUTOFF = 100_000_000_000
+
+_LEVELS = {
+    "critical": "fatal", "fatal": "fatal", "high": "error", "error": "error",
+    "medium": "warning", "warning": "warning", "warn": "warning", "low": "info",
+    "info": "info", "log": "info", "debug": "debug", "trace": "debug",
+}
+
+_PAGE_LOAD_METRICS = {
+    "firstContentfulPaint": "fcp",
+    "largestContentfulPaint": "lcp",
+    "cumulativeLayoutShift": "cls",
+    "firstInputDelay": "fid",
+    "interactionToNextPaint": "inp",
+    "timeToFirstByte": "ttfb",
+    "domContentLoaded": "dom_content_loaded",
+    "loadComplete": "load_complete",
+    "resourceLoadTime": "resource_load_time",
+    "timeToInteractive": "tti",
+    "totalBlockingTime": "tbt",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Rejection:
+    """One event of a request that was not stored, and why."""
+
+    index: int
+    reason: str
+
+
+@dataclass(slots=True)
+class DecodedBatch:
+    """What a request body decoded to."""
+
+    events: list[Event] = field(default_factory=list)
+    rejected: list[Rejection] = field(default_factory=list)
+    unknown_types: Counter[str] = field(default_factory=Counter)
+
+
+class _Reject(Exception):
+    """Raised inside a kind's decoder to reject one event with a reason."""
+
+
+def decode_native(body: bytes, *, project: str, now_ms: int) -> DecodedBatch:
+    """Decode a native request body; raises IngestError when the body as a whole is unusable."""
+    try:
+        parsed = orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
+        raise IngestError("invalid_json", f"the body is not JSON: {exc}") from None
+    if isinstance(parsed, dict) and "type" not in parsed and "events" in parsed:
+        parsed = parsed["events"]
+        if not isinstance(parsed, list):
+            raise IngestError("invalid_shape", "'events' must be an array of event objects")
+    elif isinstance(parsed, dict):
+        parsed = [parsed]
+    elif not isinstance(parsed, list):
+        raise IngestError(
+            "invalid_shape", "expected an event object, an array of them, or {\"events\": [...]}"
+        )
+    if len(parsed) > MAX_EVENTS_PER_REQUEST:
+        raise IngestError(
+            "too_many_events",
+            f"{len(parsed)} events in one request; at most {MAX_EVENTS_PER_REQUEST}",
+            status=413,
+        )
+    return decode_native_events(parsed, project=project, now_ms=now_ms)
+
+
+def decode_native_events(items: list[Any], *, project: str, now_ms: int) -> DecodedBatch:
+    """Decode already-parsed native event objects (the part of decode_native after JSON)."""
+    batch = DecodedBatch()
+    for index, item in enumerate(items):
+        if not isinstance(item, dict):
+            batch.rejected.append(Rejection(index, "an event must be a JSON object"))
+            continue
+        kind = item.get("type")
+        if not isinstance(kind, str):
+            batch.rejected.append(Rejection(index, "'type' is missing or not a string"))
+            continue
+        decoder = _DECODERS.get(kind)
+        if decoder is None:
+            batch.unknown_types[clip(kind, MAX_ID)] += 1
+            continue
+        try:
+            batch.events.append(decoder(item, project, now_ms))
+        except _Reject as exc:
+            batch.rejected.append(Rejection(index, f"{kind}: {exc}"))
+    return batch
+
+
+# --- field readers -------------------------------------------------------------------------
+
+
+def _text(obj: dict[str, Any], key: str, *, required: bool = False, limit: int = 8192) -> str | None:
+    value = obj.get(key)
+    if value is None:
+        if required:
+            raise _Reject(f"'{key}' is required")
+        return None
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        raise _Reject(f"'{key}' must be a string")
+    text = value if isinstance(value, str) else str(value)
+    if required and not text:
+        raise _Reject(f"'{key}' must not be empty")
+    return clip(text, limit)
+
+
+def _ident(obj: dict[str, Any], key: str) -> str | None:
+    return _text(obj, key, limit=MAX_ID)
+
+
+def _number(obj: dict[str, Any], key: str, *, non_negative: bool = True) -> float | None:
+    value = obj.get(key)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise _Reject(f"'{key}' must be a number")
+    number = float(value)
+    if not math.isfinite(number):
+        raise _Reject(f"'{key}' must be a finite number")
+    if non_negative and number < 0:
+        raise _Reject(f"'{key}' must not be negative")
+    return number
+
+
+def _obj(obj: dict[str, Any], key: str) -> dict[str, Any]:
+    value = obj.get(key)
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise _Reject(f"'{key}' must be an object")
+    return value
+
+
+def _timestamp(obj: dict[str, Any], now_ms: int, key: str = "timestamp") -> int:
+    value = obj.get(key)
+    if value is None:
+        return now_ms
+    if isinstance(value, str):
+        try:
+            parsed = datetime.fromisoformat(value)
+        except ValueError:
+            raise _Reject(f"'{key}' is not an ISO 8601 time: {clip(value, 40)!r}") from None
+        if parsed.tzinfo is None:
+            raise _Reject(f"'{key}' has no time zone; send UTC ('Z') or an offset")
+        return int(parsed.timestamp() * 1000)
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise _Reject(f"'{key}' must be milliseconds since the epoch or an ISO 8601 string")
+    if value < 0:
+        raise _Reject(f"'{key}' must not be negative")
+    return int(value * 1000) if value < _SECONDS_CUTOFF else int(value)
+
+
+def _who(obj: dict[str, Any], *fallbacks: dict[str, Any]) -> tuple[str | None, str | None]:
+    session, user = _ident(obj, "sessionId"), _ident(obj, "userId")
+    for extra in fallbacks:
+        session = session or _ident(extra, "sessionId")
+        user = user or _ident(extra, "userId")
+    return session, user
+
+
+def _ms(value: float | None) -> str:
+    return "?" if value is None else f"{value:.0f} ms"
+
+
+# --- one decoder per native type -----------------------------------------------------------
+
+
+def _transaction(item: dict[str, Any], project: str, now_ms: int) -> Event:
+    tx = _obj(item, "transaction")
+    if not tx:
+        raise _Reject("'transaction' object is required")
+    name = _text(tx, "name", required=True, limit=MAX_ID)
+    duration = _number(tx, "duration")
+    start, end = _number(tx, "startTime"), _number(tx, "endTime")
+    if duration is None and start is not None and end is not None:
+        duration = max(0.0, end - start)
+    metadata, context = _obj(tx, "metadata"), _obj(tx, "context")
+    session, user = _who(item, context, metadata)
+    spans_in = tx.get("spans") or []
+    if not isinstance(spans_in, list):
+        raise _Reject("'transaction.spans' must be an array")
+    ts = _timestamp(item, now_ms)
+    children: list[tuple[str, dict[str, Any]]] = []
+    for position, span in enumerate(spans_in[:MAX_SPANS]):
+        if not isinstance(span, dict):
+            raise _Reject(f"'transaction.spans[{position}]' must be an object")
+        children.append(
+            (
+                "spans",
+                {
+                    "ts": ts,
+                    "project": project,
+                    "span_id": _ident(span, "id"),
+                    "parent_id": _ident(span, "parentId"),
+                    "name": _text(span, "name", limit=MAX_ID),
+                    "op": _ident(span, "op"),
+                    "start_ms": _number(span, "startTime"),
+                    "duration_ms": _number(span, "duration"),
+                    "status": _ident(span, "status"),
+                    "data": clip_data(span),
+                },
+            )
+        )
+    status = _ident(_obj(tx, "result"), "status")
+    return Event(
+        kind=Kind.TRANSACTION,
+        project=project,
+        timestamp=ts,
+        session_id=session,
+        user_id=user,
+        summary=f"{name} {_ms(duration)} ({len(children)} spans)",
+        columns={
+            "tx_id": _ident(tx, "id"),
+            "name": name,
+            "route": _text(metadata, "url", limit=MAX_ID),
+            "duration_ms": duration,
+            "status": status,
+            "span_count": len(children),
+        },
+        data=clip_data(item),
+        children=children,
+    )
+
+
+def _page_load(item: dict[str, Any], project: str, now_ms: int) -> Event:
+    route = _text(item, "url", required=True, limit=MAX_ID)
+    metrics = _obj(item, "metrics")
+    columns: dict[str, Any] = {"route": route, "release": None, "platform": None}
+    for name, column in _PAGE_LOAD_METRICS.items():
+        columns[column] = _number(metrics, name)
+    if all(columns[c] is None for c in _PAGE_LOAD_METRICS.values()):
+        raise _Reject("'metrics' holds none of the known page-load metrics")
+    context = _obj(item, "context")
+    columns["release"] = _ident(context, "appVersion")
+    session, user = _who(item)
+    lcp = columns["lcp"]
+    return Event(
+        kind=Kind.PAGE_LOAD,
+        project=project,
+        timestamp=_timestamp(item, now_ms),
+        session_id=session,
+        user_id=user,
+        summary=f"{route} LCP {_ms(lcp)}" if lcp is not None else f"{route} loaded",
+        columns=columns,
+        data=clip_data(item),
+    )
+
+
+def _page_view(item: dict[str, Any], project: str, now_ms: int) -> Event:
+    route = _text(item, "url", required=True, limit=MAX_ID)
+    device = _obj(item, "deviceInfo")
+    width, height = _number(device, "screenWidth"), _number(device, "screenHeight")
+    title = _text(item, "title", limit=MAX_ID)
+    session, user = _who(item)
+    return Event(
+        kind=Kind.PAGE_VIEW,
+        project=project,
+        timestamp=_timestamp(item, now_ms),
+        session_id=session,
+        user_id=user,
+        summary=f"{route} — {title}" if title else str(route),
+        columns={
+            "view_id": _ident(item, "id"),
+            "route": route,
+            "title": title,
+            "referrer": _text(item, "referrer", limit=MAX_ID),
+            "platform": _ident(device, "platform"),
+            "brand": _ident(device, "brand"),
+            "model": _ident(device, "model"),
+            "system": _ident(device, "system"),
+            "client_version": _ident(device, "version"),
+            "sdk_version": _ident(device, "SDKVersion"),
+            "screen_width": None if width is None else int(width),
+            "screen_height": None if height is None else int(height),
+        },
+        data=clip_data(item),
+    )
+
+
+def _interaction(item: dict[str, Any], project: str, now_ms: int) -> Event:
+    action = _text(item, "action", required=True, limit=MAX_ID)
+    element, coords = _obj(item, "element"), _obj(item, "coordinates")
+    tag, element_id, text = _ident(element, "tag"), _ident(element, "id"), _text(element, "text", limit=MAX_ID)
+    scroll = _number(item, "scrollPercentage")
+    if action == "scroll":
+        summary = f"scroll to {scroll:.0f}%" if scroll is not None else "scroll"
+    elif action == "form_submit":
+        summary = f"form_submit #{_ident(_obj(item, 'form'), 'id') or '?'}"
+    else:
+        target = f"{tag or ''}#{element_id}" if element_id else (tag or "")
+        summary = f"{action} {target} {text!r}" if text else f"{action} {target}"
+    session, user = _who(item)
+    return Event(
+        kind=Kind.INTERACTION,
+        project=project,
+        timestamp=_timestamp(item, now_ms),
+        session_id=session,
+        user_id=user,
+        summary=summary.strip(),
+        columns={
+            "action": action,
+            "element_tag": tag,
+            "element_id": element_id,
+            "element_text": text,
+            "x": _number(coords, "x", non_negative=False),
+            "y": _number(coords, "y", non_negative=False),
+            "scroll_percentage": scroll,
+        },
+        data=clip_data(item),
+    )
+
+
+def _custom_event(item: dict[str, Any], project: str, now_ms: int) -> Event:
+    name = _text(item, "name", required=True, limit=MAX_ID)
+    _obj(item, "properties")
+    session, user = _who(item)
+    return Event(
+        kind=Kind.CUSTOM_EVENT,
+        project=project,
+        timestamp=_timestamp(item, now_ms),
+        session_id=session,
+        user_id=user,
+        summary=str(name),
+        columns={"name": name, "route": _text(_obj(item, "context"), "url", limit=MAX_ID)},
+        data=clip_data(item),
+    )
+
+
+def _error_type(message: str, default: str) -> str:
+    head, sep, _ = message.partition(":")
+    if sep and head and head.replace("_", "").replace(".", "").isalnum() and " " not in head:
+        return head
+    return default
+
+
+def _error(item: dict[str, Any], project: str, now_ms: int) -> Event:
+    kind = item["type"]
+    context = _obj(item, "context")
+    children: list[tuple[str, dict[str, Any]]] = []
+    ts = _timestamp(item, now_ms)
+    session, user = _who(item)
+    if kind == "network_error":
+        url = _text(item, "url", required=True)
+        method = _ident(item, "method")
+        failure = _text(item, "error") or "failed"
+        message = f"{method or 'GET'} {url}: {failure}"
+        error_type = "NetworkError"
+        culprit_hint: str | None = f"{method or 'GET'} {str(url).split('?')[0]}"
+        children.append(
+            (
+                "network_requests",
+                {
+                    "ts": ts, "project": project, "session_id": session, "user_id": user,
+                    "url": url, "method": method, "status": None,
+                    "duration_ms": _number(item, "duration"), "success": 0, "error": failure,
+                    "data": None,
+                },
+            )
+        )
+    else:
+        message = _text(item, "message") or _text(item, "reason")
+        if not message:
+            raise _Reject("'message' (or 'reason') is required")
+        error_type = _error_type(message, "UnhandledRejection" if kind == "unhandled_promise_rejection" else "Error")
+        culprit_hint = None
+    stack = _text(item, "stack", limit=MAX_STACK) or ""
+    frames = parse_stack(stack)
+    frame = top_frame(frames)
+    route = _text(context, "route", limit=MAX_ID) or _text(context, "url", limit=MAX_ID)
+    if frame is not None:
+        culprit = frame.label()
+    elif item.get("filename"):
+        culprit = f"{_text(item, 'filename', limit=MAX_ID)}:{_number(item, 'lineno') or 0:.0f}"
+    else:
+        culprit = culprit_hint or route or ""
+    client_fp = item.get("fingerprint")
+    if isinstance(client_fp, str):
+        client_fp = [client_fp]
+    elif not (isinstance(client_fp, list) and all(isinstance(p, str) for p in client_fp)):
+        client_fp = None
+    severity = _text(item, "severity", limit=MAX_ID) or _text(item, "level", limit=MAX_ID) or "error"
+    level = _LEVELS.get(severity.lower(), "error")
+    data = clip_data(item)
+    crumbs = data.get("breadcrumbs")
+    if crumbs is not None and not isinstance(crumbs, list):
+        raise _Reject("'breadcrumbs' must be an array")
+    if crumbs and len(crumbs) > MAX_BREADCRUMBS:
+        data["breadcrumbs"] = crumbs[-MAX_BREADCRUMBS:]
+        data["breadcrumbs_dropped"] = len(crumbs) - MAX_BREADCRUMBS
+    return Event(
+        kind=Kind.ERROR,
+        project=project,
+        timestamp=ts,
+        session_id=session,
+        user_id=user,
+        summary=clip(message, 300),
+        columns={
+            "fingerprint": fingerprint(
+                error_type=error_type, message=message, frame=frame, client_fingerprint=client_fp
+            ),
+            "error_id": _ident(item, "id"),
+            "error_type": error_type,
+            "message": message,
+            "level": level,
+            "culprit": culprit,
+            "route": route,
+            "release": _ident(context, "appVersion") or _ident(context, "release"),
+            "environment": _ident(context, "environment"),
+        },
+        data=data,
+        children=children,
+    )
+
+
+def _network_request(item: dict[str, Any], project: str, now_ms: int) -> Event:
+    url = _text(item, "url", required=True)
+    method = _ident(item, "method") or "GET"
+    status = _number(item, "status")
+    duration = _number(item, "duration")
+    success = item.get("success")
+    if success is None and status is not None:
+        success = 200 <= status < 400
+    session, user = _who(item)
+    status_text = "" if status is None else f" {status:.0f}"
+    return Event(
+        kind=Kind.NETWORK_REQUEST,
+        project=project,
+        timestamp=_timestamp(item, now_ms),
+        session_id=session,
+        user_id=user,
+        summary=f"{method} {clip(str(url), 200)}{status_text} {_ms(duration)}",
+        columns={
+            "url": url,
+            "method": method,
+            "status": None if status is None else int(status),
+            "duration_ms": duration,
+            "success": None if success is None else int(bool(success)),
+            "error": _text(item, "error"),
+        },
+        data=clip_data(item),
+    )
+
+
+def _log(item: dict[str, Any], project: str, now_ms: int) -> Event:
+    message = _text(item, "message", required=True)
+    raw_level = (_text(item, "level", limit=MAX_ID) or "info").lower()
+    level = _LEVELS.get(raw_level, raw_level)
+    session, user = _who(item)
+    return Event(
+        kind=Kind.LOG,
+        project=project,
+        timestamp=_timestamp(item, now_ms),
+        session_id=session,
+        user_id=user,
+        summary=f"{level}: {clip(str(message), 300)}",
+        columns={
+            "level": level,
+            "message": message,
+            "source": _text(item, "source", limit=MAX_ID),
+            "environment": _ident(item, "environment"),
+        },
+        data=clip_data(item),
+    )
+
+
+def _analytics(item: dict[str, Any], project: str, now_ms: int) -> Event:
+    name = _text(item, "name", required=True, limit=MAX_ID)
+    props = _obj(item, "properties")
+    ts = _timestamp(item, now_ms)
+    session, user = _who(item)
+    columns: dict[str, Any] = {
+        "name": name, "client_event_id": _ident(item, "eventId"), "conversion_type": None,
+        "value": None, "currency": None, "funnel": None, "step": None, "step_index": None,
+    }
+    children: list[tuple[str, dict[str, Any]]] = []
+    summary = str(name)
+    if name == "user_identified":
+        user = _ident(props, "userId") or user
+        if not user:
+            raise _Reject("'properties.userId' (or 'userId') is required to identify a user")
+        _obj(props, "properties")
+        summary = f"identified {user}"
+    elif name == "conversion":
+        columns["conversion_type"] = _ident(props, "type")
+        columns["value"] = _number(props, "value", non_negative=False)
+        columns["currency"] = _ident(props, "currency")
+        value = "" if columns["value"] is None else f" {columns['value']:g} {columns['currency'] or ''}"
+        summary = f"conversion {columns['conversion_type'] or ''}{value}".rstrip()
+    elif name == "funnel_step":
+        columns["funnel"] = _text(props, "funnel", required=True, limit=MAX_ID)
+        columns["step"] = _text(props, "step", required=True, limit=MAX_ID)
+        index = _number(props, "stepIndex")
+        columns["step_index"] = None if index is None else int(index)
+        summary = f"funnel {columns['funnel']}: {columns['step']}"
+    elif name in ("experiment_assignment", "experiment_goal"):
+        experiment = _text(props, "experimentId", required=True, limit=MAX_ID)
+        variant = _text(props, "variant", required=name == "experiment_assignment", limit=MAX_ID)
+        user = _ident(props, "userId") or user
+        common = {"ts": ts, "project": project, "experiment": experiment, "variant": variant,
+                  "user_id": user, "session_id": session}
+        if name == "experiment_assignment":
+            children.append(("experiment_assignments", common))
+            summary = f"{experiment}: assigned {variant}"
+        else:
+            goal = _text(props, "goal", required=True, limit=MAX_ID)
+            columns["value"] = _number(props, "value", non_negative=False)
+            children.append(("experiment_goals", {**common, "goal": goal, "value": columns["value"]}))
+            summary = f"{experiment}: goal {goal} ({variant or 'no variant'})"
+    return Event(
+        kind=Kind.ANALYTICS,
+        project=project,
+        timestamp=ts,
+        session_id=session,
+        user_id=user,
+        summary=summary,
+        columns=columns,
+        data=clip_data(item),
+        children=children,
+    )
+
+
+def _experiment(item: dict[str, Any], project: str, now_ms: int) -> Event:
+    key = _text(item, "id", required=True, limit=MAX_ID)
+    variants = item.get("variants")
+    if not isinstance(variants, list) or not variants:
+        raise _Reject("'variants' must be a non-empty array")
+    shares = []
+    for position, variant in enumerate(variants):
+        if not isinstance(variant, dict):
+            raise _Reject(f"'variants[{position}]' must be an object")
+        label = _text(variant, "name", required=True, limit=MAX_ID)
+        weight = _number(variant, "weight")
+        shares.append(f"{label} {weight:g}" if weight is not None else str(label))
+    goals = item.get("goals", [])
+    if not isinstance(goals, list) or not all(isinstance(g, str) for g in goals):
+        raise _Reject("'goals' must be an array of goal names")
+    return Event(
+        kind=Kind.EXPERIMENT,
+        project=project,
+        timestamp=_timestamp(item, now_ms),
+        summary=f"experiment {key} ({' / '.join(shares)})",
+        columns={"experiment": key, "name": _text(item, "name", limit=MAX_ID)},
+        data=clip_data(item),
+    )
+
+
+_DECODERS: dict[str, Callable[[dict[str, Any], str, int], Event]] = {
+    "transaction": _transaction,
+    "page_load": _page_load,
+    "page_view": _page_view,
+    "interaction": _interaction,
+    "custom_event": _custom_event,
+    "javascript_error": _error,
+    "unhandled_promise_rejection": _error,
+    "network_error": _error,
+    "network_request": _network_request,
+    "log": _log,
+    "event": _analytics,
+    "experiment": _experiment,
+}

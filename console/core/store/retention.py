@@ -1,0 +1,99 @@
+"""Retention: dropping the oldest data by age and by file size, and recording that it did.
+
+Event ids are handed out in arrival order, so "everything older than X" is "every event id
+up to N" and each table is trimmed with a range delete on its key. Work is done in chunks
+so that a large trim never holds the write lock long enough to stall ingestion.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+
+from console.core.events import KIND_TABLES
+
+__all__ = ["RetentionPolicy", "RetentionRun", "apply_retention", "live_bytes"]
+
+_CHILD_TABLES = ("spans", "experiment_assignments", "experiment_goals")
+
+
+@dataclass(frozen=True, slots=True)
+class RetentionPolicy:
+    """How much the store keeps: events younger than ``max_age_days`` and at most ``max_bytes``."""
+
+    max_age_days: float = 14.0
+    max_bytes: int = 1 << 30
+    check_interval_s: float = 60.0
+    chunk_events: int = 20_000
+
+
+@dataclass(frozen=True, slots=True)
+class RetentionRun:
+    """What one step of retention dropped (``rows`` events, up to ``up_to_event_id``)."""
+
+    reason: str
+    up_to_event_id: int
+    rows: int
+    more: bool
+
+
+def live_bytes(conn: sqlite3.Connection) -> int:
+    """Bytes of the file that hold data (free pages excluded: SQLite reuses them)."""
+    (pages,) = conn.execute("PRAGMA page_count").fetchone()
+    (free,) = conn.execute("PRAGMA freelist_count").fetchone()
+    (size,) = conn.execute("PRAGMA page_size").fetchone()
+    return int((pages - free) * size)
+
+
+def apply_retention(conn: sqlite3.Connection, policy: RetentionPolicy, *, now_ms: int) -> RetentionRun | None:
+    """Run one chunk of retention inside the caller's transaction; None when nothing is due.
+
+    Age goes first; size is checked only when age dropped nothing, and then drops the
+    oldest tenth of what is left (at most one chunk), so a store over its size shrinks
+    step by step towards the limit.
+    """
+    first = conn.execute("SELECT min(id) FROM events").fetchone()[0]
+    if first is None:
+        return None
+    cutoff = now_ms - int(policy.max_age_days * 86_400_000)
+    (aged,) = conn.execute("SELECT max(id) FROM events WHERE received < ?", (cutoff,)).fetchone()
+    reason = "age"
+    if aged is not None:
+        up_to = min(int(aged), first + policy.chunk_events - 1)
+        more = up_to < aged
+    elif live_bytes(conn) > policy.max_bytes:
+        reason = "size"
+        (count,) = conn.execute("SELECT count(*) FROM events").fetchone()
+        step = max(1, min(policy.chunk_events, count // 10))
+        row = conn.execute(
+            "SELECT id FROM events WHERE id >= ? ORDER BY id LIMIT 1 OFFSET ?", (first, step - 1)
+        ).fetchone()
+        up_to = int(row[0]) if row else int(first)
+        more = True
+    else:
+        return None
+    rows = _drop_up_to(conn, up_to)
+    oldest = conn.execute("SELECT min(ts) FROM events").fetchone()[0]
+    conn.execute(
+        "INSERT INTO retention_log(at, reason, up_to_event_id, rows_dropped, oldest_kept)"
+        " VALUES (?, ?, ?, ?, ?)",
+        (now_ms, reason, up_to, rows, oldest),
+    )
+    return RetentionRun(reason, up_to, rows, more)
+
+
+def _drop_up_to(conn: sqlite3.Connection, up_to: int) -> int:
+    for table in KIND_TABLES.values():
+        conn.execute(f"DELETE FROM {table} WHERE event_id <= ?", (up_to,))
+    for table in _CHILD_TABLES:
+        conn.execute(f"DELETE FROM {table} WHERE event_id <= ?", (up_to,))
+    rows = conn.execute("DELETE FROM events WHERE id <= ?", (up_to,)).rowcount
+    # An issue whose every event has gone goes too; issues with events left keep their totals.
+    conn.execute(
+        "DELETE FROM issue_users WHERE issue_id IN (SELECT id FROM issues WHERE NOT EXISTS"
+        " (SELECT 1 FROM errors WHERE errors.issue_id = issues.id))"
+    )
+    conn.execute(
+        "DELETE FROM issues WHERE NOT EXISTS (SELECT 1 FROM errors WHERE errors.issue_id = issues.id)"
+    )
+    return int(rows)

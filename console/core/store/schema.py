@@ -1,0 +1,223 @@
+"""The store's schema as numbered migrations, and the connection settings every user shares.
+
+Each migration is a list of SQL statements applied in one transaction; ``PRAGMA
+user_version`` records how far a file has come. A migration, once released, is never edited:
+a change to the schema is a new migration at the end of :data:`MIGRATIONS`.
+
+Every event gets a row in ``events`` (what the live stream and the counters read) and a row
+keyed by the same ``event_id`` in its kind's table (what the panels filter and sort on). Ids
+are handed out by the single writer in arrival order, so ``event_id`` order is arrival
+order: retention and "what changed since" are range queries on the primary key.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import sqlite_utils
+
+from console.core.errors import StoreError
+
+__all__ = ["MIGRATIONS", "SCHEMA_VERSION", "connect", "migrate", "open_database"]
+
+_COMMON = """
+    event_id INTEGER PRIMARY KEY,
+    ts INTEGER NOT NULL,
+    project TEXT NOT NULL,
+    session_id TEXT,
+    user_id TEXT"""
+
+MIGRATIONS: list[list[str]] = [
+    # 1: every kind of the native protocol, issues, users, experiments.
+    [
+        """CREATE TABLE events (
+            id INTEGER PRIMARY KEY,
+            kind TEXT NOT NULL,
+            project TEXT NOT NULL,
+            ts INTEGER NOT NULL,
+            received INTEGER NOT NULL,
+            session_id TEXT,
+            user_id TEXT,
+            summary TEXT NOT NULL
+        )""",
+        "CREATE INDEX events_kind ON events(kind, id)",
+        "CREATE INDEX events_received ON events(received)",
+        "CREATE INDEX events_session ON events(session_id, ts)",
+        f"""CREATE TABLE transactions ({_COMMON},
+            tx_id TEXT, name TEXT NOT NULL, route TEXT, duration_ms REAL, status TEXT,
+            span_count INTEGER, data TEXT)""",
+        "CREATE INDEX transactions_name ON transactions(name, ts)",
+        """CREATE TABLE spans (
+            id INTEGER PRIMARY KEY,
+            event_id INTEGER NOT NULL,
+            ts INTEGER NOT NULL,
+            project TEXT NOT NULL,
+            span_id TEXT, parent_id TEXT, name TEXT, op TEXT,
+            start_ms REAL, duration_ms REAL, status TEXT, data TEXT)""",
+        "CREATE INDEX spans_event ON spans(event_id)",
+        f"""CREATE TABLE page_loads ({_COMMON},
+            route TEXT, release TEXT, platform TEXT,
+            fcp REAL, lcp REAL, cls REAL, fid REAL, inp REAL, ttfb REAL,
+            dom_content_loaded REAL, load_complete REAL, resource_load_time REAL,
+            tti REAL, tbt REAL, data TEXT)""",
+        "CREATE INDEX page_loads_route ON page_loads(route, ts)",
+        f"""CREATE TABLE page_views ({_COMMON},
+            view_id TEXT, route TEXT, title TEXT, referrer TEXT,
+            platform TEXT, brand TEXT, model TEXT, system TEXT, client_version TEXT,
+            sdk_version TEXT, screen_width INTEGER, screen_height INTEGER, data TEXT)""",
+        "CREATE INDEX page_views_route ON page_views(route, ts)",
+        f"""CREATE TABLE interactions ({_COMMON},
+            action TEXT NOT NULL, element_tag TEXT, element_id TEXT, element_text TEXT,
+            x REAL, y REAL, scroll_percentage REAL, data TEXT)""",
+        f"""CREATE TABLE custom_events ({_COMMON},
+            name TEXT NOT NULL, route TEXT, data TEXT)""",
+        "CREATE INDEX custom_events_name ON custom_events(name, ts)",
+        """CREATE TABLE issues (
+            id INTEGER PRIMARY KEY,
+            project TEXT NOT NULL,
+            fingerprint TEXT NOT NULL,
+            title TEXT NOT NULL,
+            error_type TEXT,
+            culprit TEXT,
+            level TEXT NOT NULL,
+            status TEXT NOT NULL DEFAULT 'unresolved',
+            first_seen INTEGER NOT NULL,
+            last_seen INTEGER NOT NULL,
+            event_count INTEGER NOT NULL DEFAULT 0,
+            user_count INTEGER NOT NULL DEFAULT 0,
+            UNIQUE(project, fingerprint))""",
+        "CREATE INDEX issues_last_seen ON issues(last_seen)",
+        """CREATE TABLE issue_users (
+            issue_id INTEGER NOT NULL,
+            user_id TEXT NOT NULL,
+            PRIMARY KEY (issue_id, user_id)) WITHOUT ROWID""",
+        f"""CREATE TABLE errors ({_COMMON},
+            issue_id INTEGER NOT NULL, fingerprint TEXT NOT NULL, error_id TEXT,
+            error_type TEXT, message TEXT, level TEXT NOT NULL, culprit TEXT, route TEXT,
+            release TEXT, environment TEXT, data TEXT)""",
+        "CREATE INDEX errors_issue ON errors(issue_id, event_id)",
+        f"""CREATE TABLE network_requests ({_COMMON},
+            url TEXT NOT NULL, method TEXT, status INTEGER, duration_ms REAL,
+            success INTEGER, error TEXT, data TEXT)""",
+        f"""CREATE TABLE logs ({_COMMON},
+            level TEXT NOT NULL, message TEXT NOT NULL, source TEXT, environment TEXT,
+            data TEXT)""",
+        f"""CREATE TABLE analytics_events ({_COMMON},
+            name TEXT NOT NULL, client_event_id TEXT,
+            conversion_type TEXT, value REAL, currency TEXT,
+            funnel TEXT, step TEXT, step_index INTEGER, data TEXT)""",
+        "CREATE INDEX analytics_events_name ON analytics_events(name, ts)",
+        """CREATE TABLE users (
+            project TEXT NOT NULL,
+            user_id TEXT NOT NULL,
+            first_seen INTEGER NOT NULL,
+            last_seen INTEGER NOT NULL,
+            properties TEXT,
+            PRIMARY KEY (project, user_id))""",
+        f"""CREATE TABLE experiment_definitions ({_COMMON},
+            experiment TEXT NOT NULL, name TEXT, data TEXT)""",
+        """CREATE TABLE experiments (
+            project TEXT NOT NULL,
+            experiment TEXT NOT NULL,
+            name TEXT,
+            variants TEXT,
+            goals TEXT,
+            first_seen INTEGER NOT NULL,
+            updated INTEGER NOT NULL,
+            PRIMARY KEY (project, experiment))""",
+        """CREATE TABLE experiment_assignments (
+            id INTEGER PRIMARY KEY,
+            event_id INTEGER NOT NULL,
+            ts INTEGER NOT NULL,
+            project TEXT NOT NULL,
+            experiment TEXT NOT NULL,
+            variant TEXT NOT NULL,
+            user_id TEXT,
+            session_id TEXT)""",
+        "CREATE INDEX experiment_assignments_exp ON experiment_assignments(experiment, ts)",
+        "CREATE INDEX experiment_assignments_event ON experiment_assignments(event_id)",
+        """CREATE TABLE experiment_goals (
+            id INTEGER PRIMARY KEY,
+            event_id INTEGER NOT NULL,
+            ts INTEGER NOT NULL,
+            project TEXT NOT NULL,
+            experiment TEXT NOT NULL,
+            variant TEXT,
+            goal TEXT NOT NULL,
+            value REAL,
+            user_id TEXT,
+            session_id TEXT)""",
+        "CREATE INDEX experiment_goals_exp ON experiment_goals(experiment, ts)",
+        "CREATE INDEX experiment_goals_event ON experiment_goals(event_id)",
+    ],
+    # 2: project keys (for collectors bound beyond loopback) and the retention record.
+    [
+        """CREATE TABLE projects (
+            name TEXT PRIMARY KEY,
+            key TEXT NOT NULL UNIQUE,
+            created INTEGER NOT NULL)""",
+        """CREATE TABLE retention_log (
+            id INTEGER PRIMARY KEY,
+            at INTEGER NOT NULL,
+            reason TEXT NOT NULL,
+            up_to_event_id INTEGER NOT NULL,
+            rows_dropped INTEGER NOT NULL,
+            oldest_kept INTEGER)""",
+    ],
+]
+
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def connect(path: str | Path, *, readonly: bool = False, timeout: float = 10.0) -> sqlite3.Connection:
+    """Open a connection with the settings every part of Lookout uses (WAL, NORMAL sync).
+
+    Connections are in autocommit mode: whoever writes says ``BEGIN`` and ``COMMIT``
+    itself, so a transaction spans exactly what it means to. Readers pass ``readonly=True``: they never take the write lock, so they never slow the
+    writer, and a store nobody writes can still be opened from a read-only folder.
+    """
+    if readonly:
+        uri = f"file:{Path(path).resolve()}?mode=ro"
+        conn = sqlite3.connect(
+            uri, uri=True, timeout=timeout, check_same_thread=False, isolation_level=None
+        )
+    else:
+        conn = sqlite3.connect(
+            str(path), timeout=timeout, check_same_thread=False, isolation_level=None
+        )
+        conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=NORMAL")
+    conn.execute("PRAGMA busy_timeout=%d" % int(timeout * 1000))
+    return conn
+
+
+def migrate(conn: sqlite3.Connection, *, target: int = SCHEMA_VERSION) -> int:
+    """Bring the file up to ``target`` and return the version it was at before.
+
+    A file newer than this program is refused rather than guessed at.
+    """
+    (current,) = conn.execute("PRAGMA user_version").fetchone()
+    if current > SCHEMA_VERSION:
+        raise StoreError(
+            f"the store is at schema version {current}, newer than this Lookout "
+            f"({SCHEMA_VERSION}); upgrade Lookout to open it"
+        )
+    for version in range(current + 1, target + 1):
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            for statement in MIGRATIONS[version - 1]:
+                conn.execute(statement)
+            conn.execute(f"PRAGMA user_version={version}")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+    return int(current)
+
+
+def open_database(path: str | Path) -> sqlite_utils.Database:
+    """Open (creating if needed) a store for writing, migrated to the current schema."""
+    conn = connect(path)
+    migrate(conn)
+    return sqlite_utils.Database(conn)

@@ -1,0 +1,348 @@
+"""The single writer: one thread owns the write connection and commits batches for everyone.
+
+Callers hand over a list of events with a callback; the writer drains whatever has queued
+since its last commit into one transaction (group commit), commits, and only then calls
+back, so an acknowledged event is on disk (WAL, ``synchronous=NORMAL``: it survives the
+process being killed). When too many events wait, ``submit`` refuses with
+:class:`StoreUnavailable` and the collector answers 429.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import secrets
+import sqlite3
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from console.core.errors import StoreError, StoreUnavailable
+from console.core.events import KIND_TABLES, Event, Kind
+from console.core.store.retention import RetentionPolicy, apply_retention
+from console.core.store.schema import connect, migrate
+
+__all__ = ["StoreWriter", "WriterStats"]
+
+log = logging.getLogger("lookout.store")
+
+Done = Callable[[BaseException | None], None]
+
+_LEVEL_RANK = (
+    "(CASE {} WHEN 'fatal' THEN 4 WHEN 'error' THEN 3 WHEN 'warning' THEN 2"
+    " WHEN 'info' THEN 1 ELSE 0 END)"
+)
+_ISSUE_UPSERT = f"""
+    INSERT INTO issues (project, fingerprint, title, error_type, culprit, level, status,
+                        first_seen, last_seen, event_count, user_count)
+    VALUES (?, ?, ?, ?, ?, ?, 'unresolved', ?, ?, 1, 0)
+    ON CONFLICT (project, fingerprint) DO UPDATE SET
+        event_count = event_count + 1,
+        first_seen = min(first_seen, excluded.first_seen),
+        last_seen = max(last_seen, excluded.last_seen),
+        level = CASE WHEN {_LEVEL_RANK.format('excluded.level')} > {_LEVEL_RANK.format('level')}
+                     THEN excluded.level ELSE level END,
+        status = CASE WHEN status = 'resolved' THEN 'regressed' ELSE status END
+    RETURNING id
+"""
+_USER_UPSERT = """
+    INSERT INTO users (project, user_id, first_seen, last_seen, properties)
+    VALUES (?, ?, ?, ?, ?)
+    ON CONFLICT (project, user_id) DO UPDATE SET
+        first_seen = min(first_seen, excluded.first_seen),
+        last_seen = max(last_seen, excluded.last_seen),
+        properties = json_patch(coalesce(properties, '{}'), excluded.properties)
+"""
+_EXPERIMENT_UPSERT = """
+    INSERT INTO experiments (project, experiment, name, variants, goals, first_seen, updated)
+    VALUES (?, ?, ?, ?, ?, ?, ?)
+    ON CONFLICT (project, experiment) DO UPDATE SET
+        name = coalesce(excluded.name, name), variants = excluded.variants,
+        goals = excluded.goals, updated = excluded.updated
+"""
+
+
+@dataclass(slots=True)
+class WriterStats:
+    """Counters the status bar and benchmarks read; updated by the writer thread only."""
+
+    committed_events: int = 0
+    commits: int = 0
+    failed_commits: int = 0
+    pending_events: int = 0
+    last_error: str | None = None
+
+
+class _Job:
+    __slots__ = ("done", "events", "received")
+
+    def __init__(self, events: Sequence[Event], received: int, done: Done) -> None:
+        self.events, self.received, self.done = events, received, done
+
+
+class StoreWriter:
+    """Owns the one write connection of a store file and commits submitted events in groups."""
+
+    def __init__(
+        self,
+        *,
+        path: str | Path,
+        retention: RetentionPolicy | None = None,
+        max_pending_events: int = 100_000,
+        max_batch_events: int = 20_000,
+    ) -> None:
+        self.path = Path(path)
+        self.retention = retention or RetentionPolicy()
+        self.max_pending_events = max_pending_events
+        self.max_batch_events = max_batch_events
+        self.stats = WriterStats()
+        self._queue: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
+        self._pending = 0
+        self._pending_lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+        self._conn = connect(self.path)
+        migrate(self._conn)
+        self._columns = self._table_columns()
+        self._child_columns = self._child_table_columns()
+        self._next_id = int(self._conn.execute("SELECT coalesce(max(id), 0) FROM events").fetchone()[0]) + 1
+        self._projects = {row[0] for row in self._conn.execute("SELECT name FROM projects")}
+        self._last_retention = 0.0
+
+    # --- the caller's side -----------------------------------------------------------------
+
+    def start(self) -> None:
+        """Start the writer thread (named ``lookout.store``)."""
+        self._thread = threading.Thread(target=self._run, name="lookout.store", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Commit what is queued, then stop the thread and close the connection."""
+        if self._thread is not None:
+            self._queue.put(None)
+            self._thread.join(timeout)
+            if self._thread.is_alive():
+                raise StoreError("the store writer did not stop in time")
+            self._thread = None
+        self._conn.close()
+
+    def submit(self, events: Sequence[Event], done: Done, *, received: int | None = None) -> None:
+        """Queue events for the next commit; ``done`` is called from the writer thread after it.
+
+        Raises StoreUnavailable when the writer has more than ``max_pending_events`` waiting.
+        """
+        if self._thread is None:
+            raise StoreUnavailable("the store writer is not running")
+        with self._pending_lock:
+            if self._pending and self._pending + len(events) > self.max_pending_events:
+                raise StoreUnavailable(f"{self._pending} events are waiting to be written")
+            self._pending += len(events)
+        self._queue.put(_Job(events, received or int(time.time() * 1000), done))
+
+    def write(self, events: Sequence[Event], *, timeout: float = 30.0) -> None:
+        """Submit and wait for the commit; for tools and tests, not for the collector's loop."""
+        finished = threading.Event()
+        outcome: list[BaseException | None] = []
+
+        def done(error: BaseException | None) -> None:
+            outcome.append(error)
+            finished.set()
+
+        self.submit(events, done)
+        if not finished.wait(timeout):
+            raise StoreError("the store writer did not commit in time")
+        if outcome[0] is not None:
+            raise StoreError(str(outcome[0])) from outcome[0]
+
+    @property
+    def pending_events(self) -> int:
+        """Events submitted but not yet committed."""
+        return self._pending
+
+    # --- the writer thread -----------------------------------------------------------------
+
+    def _run(self) -> None:
+        stopping = False
+        while not stopping:
+            try:
+                first = self._queue.get(timeout=1.0)
+            except queue.Empty:
+                self._maybe_retain()
+                continue
+            jobs: list[_Job] = []
+            count = 0
+            item: _Job | None = first
+            while True:
+                if item is None:
+                    stopping = True
+                    break
+                jobs.append(item)
+                count += len(item.events)
+                if count >= self.max_batch_events:
+                    break
+                try:
+                    item = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+            if jobs:
+                self._commit(jobs, count)
+            self._maybe_retain()
+        log.debug("writer stopped after %d commits", self.stats.commits)
+
+    def _commit(self, jobs: list[_Job], count: int) -> None:
+        error: BaseException | None = None
+        try:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                for job in jobs:
+                    self._insert(job.events, job.received)
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+            self._conn.execute("COMMIT")
+            self.stats.committed_events += count
+            self.stats.commits += 1
+        except sqlite3.Error as exc:
+            # The environment's fault (disk full, file locked or corrupt): report, keep running.
+            log.error("commit of %d events failed: %s", count, exc)
+            self.stats.failed_commits += 1
+            self.stats.last_error = str(exc)
+            self._next_id = int(self._conn.execute("SELECT coalesce(max(id), 0) FROM events").fetchone()[0]) + 1
+            error = exc
+        with self._pending_lock:
+            self._pending -= count
+        self.stats.pending_events = self._pending
+        for job in jobs:
+            try:
+                job.done(error)
+            except Exception:  # a caller's callback must not kill the writer
+                log.exception("a commit callback failed")
+
+    def _insert(self, events: Sequence[Event], received: int) -> None:
+        conn = self._conn
+        stream: list[tuple[Any, ...]] = []
+        per_table: dict[str, list[tuple[Any, ...]]] = {}
+        children: dict[str, list[tuple[Any, ...]]] = {}
+        for event in events:
+            event_id = self._next_id
+            self._next_id += 1
+            if event.project not in self._projects:
+                self._add_project(event.project, received)
+            stream.append(
+                (event_id, event.kind.value, event.project, event.timestamp, received,
+                 event.session_id, event.user_id, event.summary)
+            )
+            if event.kind is Kind.ERROR:
+                self._group(event)
+            elif event.kind is Kind.EXPERIMENT:
+                self._define_experiment(event)
+            elif event.kind is Kind.ANALYTICS and event.columns.get("name") == "user_identified":
+                self._identify(event)
+            table = KIND_TABLES[event.kind]
+            typed = self._columns[table]
+            per_table.setdefault(table, []).append(
+                (event_id, event.timestamp, event.project, event.session_id, event.user_id,
+                 *[event.columns.get(c) for c in typed], orjson.dumps(event.data).decode())
+            )
+            for child_table, row in event.children:
+                cols = self._child_columns[child_table]
+                children.setdefault(child_table, []).append(
+                    (event_id, *[_cell(row.get(c)) for c in cols])
+                )
+        conn.executemany("INSERT INTO events VALUES (?, ?, ?, ?, ?, ?, ?, ?)", stream)
+        for table, rows in per_table.items():
+            marks = ", ".join("?" * (len(self._columns[table]) + 6))
+            conn.executemany(f"INSERT INTO {table} VALUES ({marks})", rows)
+        for table, rows in children.items():
+            cols = self._child_columns[table]
+            conn.executemany(
+                f"INSERT INTO {table} (event_id, {', '.join(cols)}) VALUES ({', '.join('?' * (len(cols) + 1))})",
+                rows,
+            )
+
+    def _group(self, event: Event) -> None:
+        c = event.columns
+        message, error_type = str(c.get("message") or ""), str(c.get("error_type") or "Error")
+        title = (message if message.startswith(error_type) else f"{error_type}: {message}")[:500]
+        (issue_id,) = self._conn.execute(
+            _ISSUE_UPSERT,
+            (event.project, c["fingerprint"], title, c.get("error_type"), c.get("culprit"),
+             c["level"], event.timestamp, event.timestamp),
+        ).fetchone()
+        c["issue_id"] = issue_id
+        if event.user_id:
+            added = self._conn.execute(
+                "INSERT OR IGNORE INTO issue_users VALUES (?, ?)", (issue_id, event.user_id)
+            ).rowcount
+            if added:
+                self._conn.execute("UPDATE issues SET user_count = user_count + 1 WHERE id = ?", (issue_id,))
+
+    def _identify(self, event: Event) -> None:
+        props = event.data.get("properties") or {}
+        traits = props.get("properties") if isinstance(props, dict) else None
+        self._conn.execute(
+            _USER_UPSERT,
+            (event.project, event.user_id, event.timestamp, event.timestamp,
+             orjson.dumps(traits if isinstance(traits, dict) else {}).decode()),
+        )
+
+    def _define_experiment(self, event: Event) -> None:
+        self._conn.execute(
+            _EXPERIMENT_UPSERT,
+            (event.project, event.columns["experiment"], event.columns.get("name"),
+             orjson.dumps(event.data.get("variants") or []).decode(),
+             orjson.dumps(event.data.get("goals") or []).decode(), event.timestamp, event.timestamp),
+        )
+
+    def _add_project(self, name: str, now: int) -> None:
+        self._conn.execute(
+            "INSERT OR IGNORE INTO projects (name, key, created) VALUES (?, ?, ?)",
+            (name, secrets.token_hex(16), now),
+        )
+        self._projects.add(name)
+
+    def _maybe_retain(self) -> None:
+        now = time.monotonic()
+        if now - self._last_retention < self.retention.check_interval_s:
+            return
+        try:
+            self._conn.execute("BEGIN IMMEDIATE")
+            run = apply_retention(self._conn, self.retention, now_ms=int(time.time() * 1000))
+            self._conn.execute("COMMIT")
+        except sqlite3.Error as exc:
+            log.error("retention failed: %s", exc)
+            if self._conn.in_transaction:
+                self._conn.execute("ROLLBACK")
+            self._last_retention = now
+            return
+        if run is not None:
+            log.info("retention (%s) dropped %d events up to id %d", run.reason, run.rows, run.up_to_event_id)
+        # While a large trim is under way, come back at once after the next commit.
+        self._last_retention = 0.0 if run is not None and run.more else now
+
+    def _table_columns(self) -> dict[str, list[str]]:
+        skip = {"id", "event_id", "ts", "project", "session_id", "user_id", "data"}
+        columns: dict[str, list[str]] = {}
+        for table in KIND_TABLES.values():
+            names = [r[1] for r in self._conn.execute(f"PRAGMA table_info({table})")]
+            columns[table] = [n for n in names if n not in skip]
+        return columns
+
+    def _child_table_columns(self) -> dict[str, list[str]]:
+        # Child rows name every column but the ids: a failed request's network row carries
+        # its own time, session and user like any kind row.
+        columns: dict[str, list[str]] = {}
+        for table in ("spans", "network_requests", "experiment_assignments", "experiment_goals"):
+            names = [r[1] for r in self._conn.execute(f"PRAGMA table_info({table})")]
+            columns[table] = [n for n in names if n not in ("id", "event_id")]
+        return columns
+
+
+def _cell(value: Any) -> Any:
+    if isinstance(value, dict | list):
+        return orjson.dumps(value).decode()
+    return value
