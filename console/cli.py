@@ -1,0 +1,300 @@
+"""The ``lookout`` command: the window (default), and the collect, demo-traffic, export,
+screenshot and key subcommands.
+
+Qt is imported only by the subcommands that show or render a window, so ``lookout
+collect`` runs on a server with no display libraries.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import logging
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+import console
+from console.core.errors import LookoutError
+from console.paths import default_store_path
+
+__all__ = ["main"]
+
+DEFAULT_PORT = 8969
+log = logging.getLogger("lookout")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``lookout`` command; returns the process exit code."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if getattr(args, "verbose", False) else logging.INFO,
+        format="%(asctime)s %(name)s %(levelname)s %(message)s",
+    )
+    try:
+        return int(args.run(args))
+    except LookoutError as exc:
+        print(f"lookout: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="lookout",
+        description="Lookout: a desktop monitoring console for mini programs and web front ends.",
+    )
+    parser.add_argument("--version", action="version", version=f"lookout {console.__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
+    parser.add_argument(
+        "--db", type=Path, help="open this store; without --collect nothing writes to it"
+    )
+    parser.add_argument(
+        "--collect", action="store_true", help="with --db: also run a collector into that store"
+    )
+    parser.add_argument(
+        "--demo", action="store_true", help="throwaway store + collector + simulated traffic"
+    )
+    parser.add_argument("--port", type=int, default=DEFAULT_PORT, help="collector port (default 8969)")
+    parser.add_argument("--rate", type=float, default=40.0, help="with --demo: events per second")
+    parser.set_defaults(run=_run_window)
+    sub = parser.add_subparsers(title="subcommands")
+
+    collect = sub.add_parser("collect", help="run the HTTP collector without a window")
+    collect.add_argument("--db", type=Path, default=None, help="store file (created if missing)")
+    collect.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    collect.add_argument("--port", type=int, default=DEFAULT_PORT)
+    collect.add_argument("--max-body", type=int, default=1 << 20, help="body limit in bytes (1 MiB)")
+    collect.add_argument("--retention-days", type=float, default=14.0)
+    collect.add_argument("--max-store-mb", type=float, default=1024.0)
+    collect.set_defaults(run=_run_collect)
+
+    demo = sub.add_parser("demo-traffic", help="post simulated mini-program traffic to a collector")
+    demo.add_argument("--url", default=f"http://127.0.0.1:{DEFAULT_PORT}")
+    demo.add_argument("--rate", type=float, default=50.0, help="events per second")
+    demo.add_argument("--duration", type=float, default=None, help="seconds (default: until Ctrl+C)")
+    demo.add_argument("--project", default="demo")
+    demo.add_argument("--seed", type=int, default=None)
+    demo.set_defaults(run=_run_demo_traffic)
+
+    export = sub.add_parser("export", help="write a store's rows of one kind as JSON or CSV")
+    export.add_argument("--db", type=Path, required=True)
+    export.add_argument("--kind", required=True, help="issues, errors, transactions, spans, ...")
+    export.add_argument("--format", choices=["json", "csv"], default="json")
+    export.add_argument("--out", type=Path, default=None, help="file to write (default: stdout)")
+    export.set_defaults(run=_run_export)
+
+    shot = sub.add_parser("screenshot", help="render a panel of the window to a PNG, offscreen")
+    shot.add_argument("--db", type=Path, required=True)
+    shot.add_argument("--panel", default="overview")
+    shot.add_argument("--out", type=Path, required=True)
+    shot.add_argument("--size", default="1400x900", help="WIDTHxHEIGHT in pixels")
+    shot.set_defaults(run=_run_screenshot)
+
+    key = sub.add_parser("key", help="print a project's key (creating the project if needed)")
+    key.add_argument("--db", type=Path, required=True)
+    key.add_argument("--project", required=True)
+    key.set_defaults(run=_run_key)
+    return parser
+
+
+# --- subcommands ---------------------------------------------------------------------------
+
+
+def _run_collect(args: argparse.Namespace) -> int:
+    from console.collector.runner import serve
+    from console.core.store.retention import RetentionPolicy
+
+    db = args.db or default_store_path()
+    db.parent.mkdir(parents=True, exist_ok=True)
+    serve(
+        db_path=db,
+        host=args.host,
+        port=args.port,
+        max_body_bytes=args.max_body,
+        retention=RetentionPolicy(
+            max_age_days=args.retention_days, max_bytes=int(args.max_store_mb * (1 << 20))
+        ),
+    )
+    return 0
+
+
+def _run_demo_traffic(args: argparse.Namespace) -> int:
+    from console.core.demo import run_demo_traffic
+
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        stats = run_demo_traffic(
+            args.url, rate=args.rate, duration=args.duration, project=args.project,
+            seed=args.seed, stop=stop,
+        )
+    except KeyboardInterrupt:
+        return 0
+    print(
+        f"sent {stats.sent} events in {stats.requests} requests over {stats.elapsed_s:.1f} s: "
+        f"{stats.accepted} accepted, {stats.rejected} rejected, {stats.failed_requests} failed requests"
+    )
+    return 0 if stats.failed_requests == 0 or stats.accepted else 1
+
+
+def _run_export(args: argparse.Namespace) -> int:
+    from console.core.store.queries import StoreReader
+
+    reader = StoreReader(args.db)
+    out = args.out.open("w", newline="", encoding="utf-8") if args.out else sys.stdout
+    try:
+        rows = reader.export(args.kind)
+        if args.format == "json":
+            out.write("[")
+            for position, row in enumerate(rows):
+                out.write(",\n" if position else "\n")
+                out.write(json.dumps(row, ensure_ascii=False))
+            out.write("\n]\n")
+        else:
+            writer: csv.DictWriter[str] | None = None
+            for row in rows:
+                flat = {k: json.dumps(v, ensure_ascii=False) if isinstance(v, dict | list) else v for k, v in row.items()}
+                if writer is None:
+                    writer = csv.DictWriter(out, fieldnames=list(flat))
+                    writer.writeheader()
+                writer.writerow(flat)
+    finally:
+        reader.close()
+        if args.out:
+            out.close()
+    return 0
+
+
+def _run_screenshot(args: argparse.Namespace) -> int:
+    from console.gui.screenshot import render_screenshot
+
+    width, _, height = args.size.partition("x")
+    render_screenshot(db_path=args.db, panel=args.panel, out=args.out, size=(int(width), int(height)))
+    print(f"wrote {args.out}")
+    return 0
+
+
+def _run_key(args: argparse.Namespace) -> int:
+    import secrets
+
+    from console.core.store.schema import connect, migrate
+
+    conn = connect(args.db)
+    migrate(conn)
+    conn.execute(
+        "INSERT OR IGNORE INTO projects (name, key, created) VALUES (?, ?, ?)",
+        (args.project, secrets.token_hex(16), int(time.time() * 1000)),
+    )
+    (key,) = conn.execute("SELECT key FROM projects WHERE name = ?", (args.project,)).fetchone()
+    conn.close()
+    print(key)
+    return 0
+
+
+# --- the window, with its collector --------------------------------------------------------
+
+
+def _run_window(args: argparse.Namespace) -> int:
+    from console.gui.app import run_window
+
+    scratch: tempfile.TemporaryDirectory[str] | None = None
+    if args.demo:
+        scratch = tempfile.TemporaryDirectory(prefix="lookout-demo-")
+        db = Path(scratch.name) / "demo.db"
+    else:
+        db = args.db or default_store_path()
+    collect = args.demo or args.collect or args.db is None
+    collector: subprocess.Popen[bytes] | None = None
+    url: str | None = None
+    stop_demo = threading.Event()
+    demo_thread: threading.Thread | None = None
+    try:
+        if collect:
+            url, collector = _ensure_collector(db, args.port)
+        elif not db.exists():
+            print(f"lookout: no store at {db}", file=sys.stderr)
+            return 1
+        if args.demo and url is not None:
+            from console.core.demo import run_demo_traffic
+
+            demo_url = url
+            demo_thread = threading.Thread(
+                target=lambda: run_demo_traffic(demo_url, rate=args.rate, stop=stop_demo),
+                name="lookout.demo",
+                daemon=True,
+            )
+            demo_thread.start()
+        return run_window(db_path=db, collector_url=url)
+    finally:
+        stop_demo.set()
+        if demo_thread is not None:
+            demo_thread.join(5)
+        if collector is not None:
+            collector.terminate()
+            try:
+                collector.wait(10)
+            except subprocess.TimeoutExpired:
+                collector.kill()
+        if scratch is not None:
+            scratch.cleanup()
+
+
+def _health(url: str) -> dict[str, Any] | None:
+    try:
+        answer = httpx.get(f"{url}/healthz", timeout=1.0)
+        return dict(answer.json()) if answer.status_code == 200 else None
+    except (httpx.HTTPError, ValueError):
+        return None
+
+
+def _port_free(port: int) -> bool:
+    with socket.socket() as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def _ensure_collector(db: Path, port: int) -> tuple[str, subprocess.Popen[bytes] | None]:
+    """A collector writing ``db``: the one already on ``port`` if it writes that store, else ours."""
+    url = f"http://127.0.0.1:{port}"
+    health = _health(url)
+    if health is not None and health.get("db") == str(db.resolve()):
+        return url, None
+    if health is not None or not _port_free(port):
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        log.warning("port in use by another program or store; collecting on %d instead", port)
+        url = f"http://127.0.0.1:{port}"
+    db.parent.mkdir(parents=True, exist_ok=True)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "console.cli", "collect", "--db", str(db), "--port", str(port)]
+    )
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise LookoutError(f"the collector exited with status {process.returncode}")
+        if _health(url) is not None:
+            return url, process
+        time.sleep(0.1)
+    process.kill()
+    raise LookoutError("the collector did not start within 20 s")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

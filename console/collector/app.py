@@ -1,0 +1,181 @@
+"""The collector's HTTP surface: routes, error answers, and the hand-off to the writer.
+
+Every answer to a bad request is JSON ``{"error": CODE, "detail": "..."}`` with the status
+DESIGN.md lists. A request is answered only after its events are committed, so a 200 means
+the events are on disk.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import time
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+import console
+from console.collector.auth import ProjectKeys
+from console.collector.body import read_body
+from console.core.errors import IngestError, StoreUnavailable
+from console.core.events import Event
+from console.core.ingest.native import decode_native
+from console.core.store.writer import StoreWriter
+
+__all__ = ["CollectorSettings", "CollectorStats", "create_app"]
+
+log = logging.getLogger("lookout.ingest")
+
+_PROJECT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+_JSON_TYPES = ("application/json", "text/json")
+ROUTES_HELP = ["POST /api/<project>/events", "GET /healthz"]
+
+
+@dataclass(frozen=True, slots=True)
+class CollectorSettings:
+    """How the collector listens and what it accepts."""
+
+    db_path: Path
+    host: str = "127.0.0.1"
+    port: int = 8969
+    max_body_bytes: int = 1 << 20
+    require_keys: bool = False
+
+
+@dataclass(slots=True)
+class CollectorStats:
+    """What the collector has seen since it started, for /healthz."""
+
+    started: float = field(default_factory=time.time)
+    requests: int = 0
+    accepted: int = 0
+    rejected: int = 0
+    unknown_types: Counter[str] = field(default_factory=Counter)
+
+
+def error_response(code: str, detail: str, status: int, headers: dict[str, str] | None = None) -> JSONResponse:
+    """The one shape of every error answer."""
+    return JSONResponse({"error": code, "detail": detail}, status_code=status, headers=headers)
+
+
+async def commit(writer: StoreWriter, events: Sequence[Event]) -> None:
+    """Hand events to the writer and wait, without blocking the loop, until they are committed."""
+    loop = asyncio.get_running_loop()
+    committed: asyncio.Future[BaseException | None] = loop.create_future()
+
+    def settle(error: BaseException | None) -> None:
+        if not committed.done():
+            committed.set_result(error)
+
+    writer.submit(events, lambda error: loop.call_soon_threadsafe(settle, error))
+    error = await committed
+    if error is not None:
+        raise IngestError("store_unavailable", f"the store could not commit: {error}", status=503)
+
+
+def create_app(*, writer: StoreWriter, settings: CollectorSettings) -> Starlette:
+    """The collector's ASGI app over a running ``writer``."""
+    stats = CollectorStats()
+    keys = ProjectKeys(db_path=settings.db_path, required=settings.require_keys)
+
+    async def healthz(request: Request) -> Response:
+        return JSONResponse(
+            {
+                "status": "ok",
+                "version": console.__version__,
+                "db": str(settings.db_path.resolve()),
+                "keys_required": settings.require_keys,
+                "uptime_s": round(time.time() - stats.started, 1),
+                "requests": stats.requests,
+                "accepted": stats.accepted,
+                "rejected": stats.rejected,
+                "unknown_types": dict(stats.unknown_types),
+                "committed": writer.stats.committed_events,
+                "pending": writer.pending_events,
+                "store_error": writer.stats.last_error,
+            }
+        )
+
+    async def native_events(request: Request) -> Response:
+        stats.requests += 1
+        project = request.path_params["project"]
+        try:
+            if not _PROJECT.match(project):
+                raise IngestError(
+                    "invalid_project", "a project name is 1-64 letters, digits, '.', '_' or '-'"
+                )
+            keys.check(project, request)
+            content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+            if content_type not in _JSON_TYPES and not content_type.endswith("+json"):
+                raise IngestError(
+                    "unsupported_media_type",
+                    f"send Content-Type: application/json (got {content_type or 'none'!r})",
+                    status=415,
+                )
+            body = await read_body(request, limit=settings.max_body_bytes)
+            batch = decode_native(body, project=project, now_ms=int(time.time() * 1000))
+            rejected = [{"index": r.index, "reason": r.reason} for r in batch.rejected]
+            stats.rejected += len(rejected)
+            stats.unknown_types.update(batch.unknown_types)
+            answer: dict[str, Any] = {
+                "accepted": len(batch.events),
+                "rejected": rejected,
+                "unknown_types": dict(batch.unknown_types),
+            }
+            if not batch.events and (rejected or batch.unknown_types):
+                return JSONResponse(
+                    {"error": "no_valid_events", "detail": "no event in the request could be stored", **answer},
+                    status_code=400,
+                )
+            if batch.events:
+                await commit(writer, batch.events)
+            stats.accepted += len(batch.events)
+            return JSONResponse(answer)
+        except IngestError as exc:
+            return error_response(exc.code, exc.detail, exc.status)
+        except StoreUnavailable as exc:
+            return error_response("busy", str(exc), 429, {"Retry-After": "1"})
+
+    async def not_found(request: Request, exc: Exception) -> Response:
+        status = exc.status_code if isinstance(exc, HTTPException) else 500
+        if status == 404:
+            return error_response(
+                "not_found", f"no route {request.url.path}; valid: {', '.join(ROUTES_HELP)}", 404
+            )
+        if status == 405:
+            return error_response(
+                "method_not_allowed", f"{request.method} is not allowed on {request.url.path}", 405
+            )
+        return error_response("http_error", str(getattr(exc, "detail", exc)), status)
+
+    async def server_error(request: Request, exc: Exception) -> Response:
+        log.exception("unexpected error on %s", request.url.path, exc_info=exc)
+        return error_response("internal_error", f"{type(exc).__name__}: {exc}", 500)
+
+    return Starlette(
+        routes=[
+            Route("/healthz", healthz, methods=["GET"]),
+            Route("/api/{project}/events", native_events, methods=["POST"]),
+        ],
+        middleware=[
+            Middleware(
+                CORSMiddleware,
+                allow_origins=["*"],
+                allow_methods=["GET", "POST", "OPTIONS"],
+                allow_headers=["*"],
+                max_age=86400,
+            )
+        ],
+        exception_handlers={HTTPException: not_found, Exception: server_error},
+    )

@@ -1,0 +1,59 @@
+"""Running the collector: the writer thread plus uvicorn on one port, until told to stop."""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import logging
+from pathlib import Path
+
+import uvicorn
+
+from console.collector.app import CollectorSettings, create_app
+from console.core.store.retention import RetentionPolicy
+from console.core.store.writer import StoreWriter
+
+__all__ = ["is_loopback", "serve"]
+
+log = logging.getLogger("lookout.ingest")
+
+
+def is_loopback(host: str) -> bool:
+    """True for 127.0.0.0/8, ::1 and 'localhost': only this machine can reach the port."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def serve(
+    *,
+    db_path: Path,
+    host: str = "127.0.0.1",
+    port: int = 8969,
+    max_body_bytes: int = 1 << 20,
+    retention: RetentionPolicy | None = None,
+) -> None:
+    """Open (or create) the store, start the writer and serve HTTP until interrupted."""
+    writer = StoreWriter(path=db_path, retention=retention)
+    writer.start()
+    settings = CollectorSettings(
+        db_path=db_path,
+        host=host,
+        port=port,
+        max_body_bytes=max_body_bytes,
+        require_keys=not is_loopback(host),
+    )
+    app = create_app(writer=writer, settings=settings)
+    config = uvicorn.Config(
+        app, host=host, port=port, log_level="warning", access_log=False, lifespan="off",
+        timeout_graceful_shutdown=5,
+    )
+    server = uvicorn.Server(config)
+    log.info("collecting into %s on http://%s:%d", db_path, host, port)
+    try:
+        asyncio.run(server.serve())
+    finally:
+        writer.stop()
