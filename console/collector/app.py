@@ -78,7 +78,10 @@ async def commit(writer: StoreWriter, events: Sequence[Event]) -> None:
         if not committed.done():
             committed.set_result(error)
 
-    writer.submit(events, lambda error: loop.call_soon_threadsafe(settle, error))
+    def done(error: BaseException | None) -> None:
+        loop.call_soon_threadsafe(settle, error)
+
+    writer.submit(events, done)
     error = await committed
     if error is not None:
         raise IngestError("store_unavailable", f"the store could not commit: {error}", status=503)

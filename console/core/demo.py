@@ -193,7 +193,7 @@ class DemoScenario:
             return {"type": "experiment", "id": EXPERIMENT_ID, "name": "Checkout button colour",
                     "variants": [{"name": v, "weight": 50} for v in _GOAL_RATE], "goals": ["purchase"]}
         fault = self._bursting(self._now)
-        if fault is not None and self._rng.random() < 0.3:
+        if fault is not None and self._rng.random() < 0.2:
             return self._error(self._rng.choice(self._active)[0], fault)
         slot = self._rng.randrange(len(self._active))
         session, steps = self._active[slot]
@@ -358,9 +358,9 @@ class DemoScenario:
         spans: list[dict[str, object]] = []
         slowest, failed = ("", 0.0), False
         for i, (op, span_name) in enumerate(span_specs[: rng.randint(2, 5)]):
-            duration = self._lognormal(_SPAN_MEDIAN_MS[op] * (3 if "search" in span_name else 1), 0.6)
+            duration = round(self._lognormal(_SPAN_MEDIAN_MS[op] * (3 if "search" in span_name else 1), 0.6), 1)
             span: dict[str, object] = {"id": f"sp-{i + 1}", "name": span_name, "op": op,
-                                       "startTime": round(cursor, 1), "duration": round(duration, 1)}
+                                       "startTime": round(cursor, 1), "duration": duration}
             if op == "http.client":
                 status = 500 if rng.random() < 0.03 else 201 if span_name.startswith("POST") else 200
                 span["status"] = status
@@ -409,8 +409,8 @@ class DemoScenario:
     def _error(self, s: _Session, fault: _Fault) -> Payload:
         rng = self._rng
         text = fault.template.format(
-            sku=rng.randint(10, 99999), pos=rng.randint(0, 40), size=rng.randint(1_048_600, 3_000_000),
-            code=rng.choice((40001, 42001, 40014)), uid=s.user.id, tok=rng.choice("<uN'"),
+            sku=rng.randint(10, 99999), pos=rng.randint(0, 400), size=rng.randint(1_048_600, 3_000_000),
+            code=rng.choice((40001, 42001, 40014)), uid=s.user.id, tok=rng.choice("<uN{"),
             oid=f"o-{rng.randint(1000, 99999)}", state=rng.choice(("CLOSED", "PAID", "EXPIRED")))
         error_id = f"err-{rng.getrandbits(32):08x}"
         if fault.kind == "network_error":

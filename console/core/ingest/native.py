@@ -397,9 +397,10 @@ def _error(item: dict[str, Any], project: str, now_ms: int) -> Event:
             )
         )
     else:
-        message = _text(item, "message") or _text(item, "reason")
-        if not message:
+        found = _text(item, "message") or _text(item, "reason")
+        if not found:
             raise _Reject("'message' (or 'reason') is required")
+        message = found
         error_type = _error_type(message, "UnhandledRejection" if kind == "unhandled_promise_rejection" else "Error")
         culprit_hint = None
     stack = _text(item, "stack", limit=MAX_STACK) or ""

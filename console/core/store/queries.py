@@ -122,7 +122,8 @@ class StoreReader:
 
         ``text`` matches the summary, project, session and user (case-insensitively).
         """
-        where, args = ["id > ?"], [after_id]
+        where: list[str] = ["id > ?"]
+        args: list[object] = [after_id]
         if kinds:
             where.append(f"kind IN ({', '.join('?' * len(kinds))})")
             args.extend(kinds)

@@ -188,7 +188,7 @@ def connect(path: str | Path, *, readonly: bool = False, timeout: float = 10.0) 
         )
         conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA synchronous=NORMAL")
-    conn.execute("PRAGMA busy_timeout=%d" % int(timeout * 1000))
+    conn.execute(f"PRAGMA busy_timeout={int(timeout * 1000)}")
     return conn
 
 

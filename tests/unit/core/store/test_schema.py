@@ -1,0 +1,70 @@
+"""Migrations: from an empty file, from the previous version, and refusing a newer file."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from console.core.errors import StoreError
+from console.core.store.schema import MIGRATIONS, SCHEMA_VERSION, connect, migrate, open_database
+
+KIND_TABLES = {
+    "events", "transactions", "spans", "page_loads", "page_views", "interactions", "custom_events",
+    "errors", "issues", "issue_users", "network_requests", "logs", "analytics_events", "users",
+    "experiments", "experiment_definitions", "experiment_assignments", "experiment_goals",
+}
+
+
+def tables(conn: sqlite3.Connection) -> set[str]:
+    return {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+
+
+def test_an_empty_file_is_migrated_to_the_current_version_in_wal(tmp_path: Path) -> None:
+    conn = connect(tmp_path / "s.db")
+    assert migrate(conn) == 0
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert conn.execute("PRAGMA synchronous").fetchone()[0] == 1  # NORMAL
+    assert KIND_TABLES | {"projects", "retention_log"} <= tables(conn)
+    assert migrate(conn) == SCHEMA_VERSION  # a second run does nothing
+
+
+def test_a_file_at_the_previous_version_keeps_its_data(tmp_path: Path) -> None:
+    conn = connect(tmp_path / "s.db")
+    migrate(conn, target=SCHEMA_VERSION - 1)
+    conn.execute(
+        "INSERT INTO events VALUES (1, 'log', 'shop', 5, 6, 's', 'u', 'info: kept')"
+    )
+    conn.execute(
+        "INSERT INTO logs (event_id, ts, project, level, message) VALUES (1, 5, 'shop', 'info', 'kept')"
+    )
+    assert migrate(conn) == SCHEMA_VERSION - 1
+    assert conn.execute("SELECT summary FROM events").fetchall() == [("info: kept",)]
+    assert conn.execute("SELECT message FROM logs").fetchall() == [("kept",)]
+    assert {"projects", "retention_log"} <= tables(conn)
+
+
+def test_a_failing_migration_leaves_the_file_as_it_was(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    conn = connect(tmp_path / "s.db")
+    migrate(conn, target=SCHEMA_VERSION - 1)
+    broken = [*MIGRATIONS[-1], "CREATE TABLE events (x)"]  # fails after the real statements
+    monkeypatch.setattr("console.core.store.schema.MIGRATIONS", [*MIGRATIONS[:-1], broken])
+    with pytest.raises(sqlite3.OperationalError):
+        migrate(conn)
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION - 1
+    assert "projects" not in tables(conn)
+
+
+def test_a_store_from_a_newer_lookout_is_refused(tmp_path: Path) -> None:
+    conn = connect(tmp_path / "s.db")
+    conn.execute(f"PRAGMA user_version={SCHEMA_VERSION + 1}")
+    with pytest.raises(StoreError, match="newer than this Lookout"):
+        migrate(conn)
+
+
+def test_open_database_gives_sqlite_utils_a_migrated_store(tmp_path: Path) -> None:
+    db = open_database(tmp_path / "s.db")
+    assert "issues" in db.table_names()
+    assert db["issues"].columns_dict["event_count"] is int
