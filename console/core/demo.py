@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 import httpx
 import orjson
 
-__all__ = ["DemoScenario", "DemoStats", "run_demo_traffic"]
+__all__ = ["EXPERIMENT_ID", "DemoScenario", "DemoStats", "run_demo_traffic"]
 
 Payload = dict[str, object]
 _Device = tuple[str, str, str, str, int, int, float]
@@ -32,6 +32,7 @@ log = logging.getLogger("lookout.demo")
 EXPERIMENT_ID = "checkout-button-color"
 _GOAL_RATE = {"control": 0.10, "orange": 0.12}  # the true per-user purchase rates of the A/B test
 _FUNNEL = ("view_item", "add_to_cart", "checkout", "pay")
+_FUNNEL_PAGES = ("pages/item/item", "", "pages/checkout/checkout", "pages/pay/pay")  # "": stays put
 _API = "https://api.example.com"
 _BURST_PERIOD_MS, _BURST_MS = 240_000, 20_000
 
@@ -42,7 +43,8 @@ _PAGES: dict[str, tuple[str, float, float, float, str, str]] = {
                             "search.query"),
     "pages/item/item": ("Item", 2300, 150, 0.06, "GET /items/{n}|GET /items/{n}/reviews", "item.load"),
     "pages/cart/cart": ("Cart", 2000, 140, 0.04, "GET /cart|POST /cart/items", "cart.load"),
-    "pages/checkout/checkout": ("Checkout", 2600, 180, 0.05, "POST /orders|GET /addresses", "checkout.submit"),
+    "pages/checkout/checkout": ("Checkout", 2600, 180, 0.05, "POST /orders|GET /addresses",
+                                "checkout.submit"),
     "pages/pay/pay": ("Pay", 1700, 110, 0.02, "POST /orders/{oid}/pay", "pay.request"),
     "pages/profile/profile": ("Me", 1500, 90, 0.02, "GET /me|GET /me/coupons", "profile.load"),
 }
@@ -121,12 +123,12 @@ class _User:
     @property
     def user_agent(self) -> str:
         _, model, system, platform, *_ = self.device
-        version = self.wechat[0]
+        wechat = f"MicroMessenger/{self.wechat[0]} miniProgram"
         if platform == "android":
-            return f"Mozilla/5.0 (Linux; {system}; {model}) MicroMessenger/{version} miniProgram"
+            return f"Mozilla/5.0 (Linux; {system}; {model}) {wechat}"
         ios = system.split(" ", 1)[1].replace(".", "_")
         tool = " wechatdevtools/1.06" if platform == "devtools" else ""
-        return f"Mozilla/5.0 (iPhone; CPU iPhone OS {ios} like Mac OS X){tool} MicroMessenger/{version} miniProgram"
+        return f"Mozilla/5.0 (iPhone; CPU iPhone OS {ios} like Mac OS X){tool} {wechat}"
 
 
 @dataclass
@@ -194,7 +196,9 @@ class DemoScenario:
                     "variants": [{"name": v, "weight": 50} for v in _GOAL_RATE], "goals": ["purchase"]}
         fault = self._bursting(self._now)
         if fault is not None and self._rng.random() < 0.2:
-            return self._error(self._rng.choice(self._active)[0], fault)
+            victim = self._rng.choice(self._active)[0]
+            if victim.crumbs:  # only a session that has started can fail
+                return self._error(victim, fault)
         slot = self._rng.randrange(len(self._active))
         session, steps = self._active[slot]
         payload = next(steps, None)
@@ -245,17 +249,17 @@ class DemoScenario:
             yield from self._funnel_step(s, index)
 
     def _funnel_step(self, s: _Session, index: int) -> Iterator[Payload]:
-        rng = self._rng
-        if index == 1:
+        rng, page = self._rng, _FUNNEL_PAGES[index]
+        if page:
+            yield from self._visit(s, page, busy=False)
+        else:
             yield self._click(s, "button#add-cart.btn.primary Add to cart")
             yield self._request(s, "POST /cart/items")
-        else:
-            yield from self._visit(s, ("pages/item/item", "", "pages/checkout/checkout", "pages/pay/pay")[index],
-                                   busy=False)
         if index == 2:
             yield {"type": "interaction", "action": "form_submit", **self._base(s),
                    "form": {"id": "address", "fields": rng.randint(4, 7)}}
-        yield self._event(s, "funnel_step", {"funnel": "purchase", "step": _FUNNEL[index], "stepIndex": index})
+        step = {"funnel": "purchase", "step": _FUNNEL[index], "stepIndex": index}
+        yield self._event(s, "funnel_step", step)
         if index == 2:
             yield self._transaction(s)
         elif index == 3:
@@ -263,8 +267,9 @@ class DemoScenario:
             yield self._event(s, "conversion", {
                 "type": "purchase", "value": round(rng.lognormvariate(math.log(120), 0.7), 2),
                 "currency": "CNY", "orderId": f"o-{rng.randint(1000, 99999)}"})
-            yield self._event(s, "experiment_goal", {"experimentId": EXPERIMENT_ID, "variant": s.user.variant,
-                                                     "goal": "purchase", "value": 1, "userId": s.user.id})
+            yield self._event(s, "experiment_goal", {
+                "experimentId": EXPERIMENT_ID, "variant": s.user.variant, "goal": "purchase", "value": 1,
+                "userId": s.user.id})
 
     def _visit(self, s: _Session, route: str, *, busy: bool = True) -> Iterator[Payload]:
         rng = self._rng
@@ -280,18 +285,11 @@ class DemoScenario:
                               "screenWidth": width, "screenHeight": height, "pixelRatio": ratio},
                "performanceMetrics": {"firstContentfulPaint": vitals["firstContentfulPaint"]}}
         yield {"type": "page_load", "url": route, **self._base(s), "metrics": vitals}
+        actions = (lambda: self._request(s, rng.choice(_PAGES[route][4].split("|"))),
+                   lambda: self._click(s, rng.choice(_CLICKS)), lambda: self._scroll(s),
+                   lambda: self._log(s), lambda: self._custom_event(s), lambda: self._transaction(s))
         for _ in range(rng.randint(1, 4) if busy else rng.randint(0, 1)):
-            kind = rng.choices("rcslet", (5, 3, 2, 2, 1, 1.5))[0]
-            if kind == "r":
-                yield self._request(s, rng.choice(_PAGES[route][4].split("|")))
-            elif kind == "c":
-                yield self._click(s, rng.choice(_CLICKS))
-            elif kind == "s":
-                position = rng.randint(0, 4000)
-                yield {"type": "interaction", "action": "scroll", **self._base(s),
-                       "scrollPosition": position, "scrollPercentage": round(position / 40, 1)}
-            else:
-                yield self._log(s) if kind == "l" else self._custom_event(s) if kind == "e" else self._transaction(s)
+            yield rng.choices(actions, (5, 3, 2, 2, 1, 1.5))[0]()
         faults = [fault for fault in _FAULTS if fault.route == route]
         if faults and rng.random() < 0.05:
             yield self._error(s, rng.choice(faults))
@@ -312,24 +310,30 @@ class DemoScenario:
         ttfb = ln(280.0, 0.5)
         lcp = max(ttfb + 150.0, ln(lcp_median, 0.45))
         fcp = ttfb + (lcp - ttfb) * self._rng.uniform(0.25, 0.6)
-        return {
-            "firstContentfulPaint": round(fcp, 1), "largestContentfulPaint": round(lcp, 1),
-            "cumulativeLayoutShift": round(ln(cls_median, 0.8), 3), "firstInputDelay": round(ln(18.0, 0.8), 1),
-            "interactionToNextPaint": round(ln(inp_median, 0.5), 1), "timeToFirstByte": round(ttfb, 1),
-            "domContentLoaded": round(ln(40.0, 0.6), 1), "loadComplete": round(ln(15.0, 0.6), 1),
-            "resourceLoadTime": round(ln(0.3 * lcp, 0.4), 1), "timeToInteractive": round(lcp + ln(400.0, 0.6), 1),
-            "totalBlockingTime": round(ln(150.0 * lcp_median / 2000.0, 0.7), 1),
-        }
+        vitals = {"firstContentfulPaint": fcp, "largestContentfulPaint": lcp,
+                  "cumulativeLayoutShift": ln(cls_median, 0.8), "firstInputDelay": ln(18.0, 0.8),
+                  "interactionToNextPaint": ln(inp_median, 0.5), "timeToFirstByte": ttfb,
+                  "domContentLoaded": ln(40.0, 0.6), "loadComplete": ln(15.0, 0.6),
+                  "resourceLoadTime": ln(0.3 * lcp, 0.4), "timeToInteractive": lcp + ln(400.0, 0.6),
+                  "totalBlockingTime": ln(150.0 * lcp_median / 2000.0, 0.7)}
+        return {name: round(value, 3 if name == "cumulativeLayoutShift" else 1)
+                for name, value in vitals.items()}
 
     def _click(self, s: _Session, target: str) -> Payload:
         selector, text = target.split(" ", 1)
         tag, _, rest = selector.partition("#")
         element_id, *classes = rest.split(".")
-        s.crumb({"type": "user", "category": "ui.tap", "message": f"{tag}#{element_id}", "timestamp": self._now})
+        s.crumb({"type": "user", "category": "ui.tap", "message": f"{tag}#{element_id}",
+                 "timestamp": self._now})
         width, height = s.user.device[4:6]
         return {"type": "interaction", "action": "click", **self._base(s),
                 "element": {"tag": tag, "id": element_id, "classes": classes, "text": text},
                 "coordinates": {"x": self._rng.randint(0, width), "y": self._rng.randint(0, height)}}
+
+    def _scroll(self, s: _Session) -> Payload:
+        position = self._rng.randint(0, 4000)
+        return {"type": "interaction", "action": "scroll", **self._base(s),
+                "scrollPosition": position, "scrollPercentage": round(position / 40, 1)}
 
     def _request(self, s: _Session, endpoint: str) -> Payload:
         rng = self._rng
@@ -358,7 +362,8 @@ class DemoScenario:
         spans: list[dict[str, object]] = []
         slowest, failed = ("", 0.0), False
         for i, (op, span_name) in enumerate(span_specs[: rng.randint(2, 5)]):
-            duration = round(self._lognormal(_SPAN_MEDIAN_MS[op] * (3 if "search" in span_name else 1), 0.6), 1)
+            median = _SPAN_MEDIAN_MS[op] * (3 if "search" in span_name else 1)
+            duration = round(self._lognormal(median, 0.6), 1)
             span: dict[str, object] = {"id": f"sp-{i + 1}", "name": span_name, "op": op,
                                        "startTime": round(cursor, 1), "duration": duration}
             if op == "http.client":
@@ -414,9 +419,9 @@ class DemoScenario:
             oid=f"o-{rng.randint(1000, 99999)}", state=rng.choice(("CLOSED", "PAID", "EXPIRED")))
         error_id = f"err-{rng.getrandbits(32):08x}"
         if fault.kind == "network_error":
-            return {"type": "network_error", "url": _API + text, "method": "POST", "error": "request:fail timeout",
-                    "duration": float(15000 + rng.randint(0, 40)), "id": error_id, **self._base(s),
-                    "severity": fault.severity}
+            return {"type": "network_error", "url": _API + text, "method": "POST",
+                    "error": "request:fail timeout", "duration": float(15000 + rng.randint(0, 40)),
+                    "id": error_id, **self._base(s), "severity": fault.severity}
         crumbs = [dict(crumb) for crumb in s.crumbs[-5:]]
         if fault.kind == "unhandled_promise_rejection":
             return {"type": fault.kind, "reason": text, "message": text,

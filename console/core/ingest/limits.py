@@ -45,15 +45,37 @@ def clip(text: str, limit: int = MAX_STRING) -> str:
 
 
 def clip_data(value: Any, depth: int = 0) -> Any:
-    """A copy of decoded JSON with every string clipped and nesting capped at MAX_DEPTH."""
-    if isinstance(value, str):
+    """Decoded JSON with every string clipped and nesting capped at MAX_DEPTH.
+
+    Dicts and lists are clipped in place (the decoder owns what it parsed) and returned;
+    this is the ingest hot path, so leaves are checked inline rather than by a call each.
+    """
+    kind = type(value)
+    if kind is str:
         return value if len(value) <= MAX_STRING else clip(value)
-    if isinstance(value, dict):
-        if depth >= MAX_DEPTH:
-            return "…[nested too deep]"
-        return {clip(str(k), MAX_ID): clip_data(v, depth + 1) for k, v in value.items()}
-    if isinstance(value, list):
-        if depth >= MAX_DEPTH:
-            return "…[nested too deep]"
-        return [clip_data(v, depth + 1) for v in value]
+    if kind is not dict and kind is not list:
+        return value
+    if depth >= MAX_DEPTH:
+        return "…[nested too deep]"
+    if kind is list:
+        for index, item in enumerate(value):
+            item_kind = type(item)
+            if item_kind is str:
+                if len(item) > MAX_STRING:
+                    value[index] = clip(item)
+            elif item_kind is dict or item_kind is list:
+                value[index] = clip_data(item, depth + 1)
+        return value
+    long_keys = []
+    for key, item in value.items():
+        if len(key) > MAX_ID:
+            long_keys.append(key)
+        item_kind = type(item)
+        if item_kind is str:
+            if len(item) > MAX_STRING:
+                value[key] = clip(item)
+        elif item_kind is dict or item_kind is list:
+            value[key] = clip_data(item, depth + 1)
+    for key in long_keys:
+        value[clip(key, MAX_ID)] = value.pop(key)
     return value
