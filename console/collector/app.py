@@ -157,8 +157,12 @@ def create_app(*, writer: StoreWriter, settings: CollectorSettings) -> Starlette
                 "not_found", f"no route {request.url.path}; valid: {', '.join(ROUTES_HELP)}", 404
             )
         if status == 405:
+            allowed = dict(exc.headers or {}) if isinstance(exc, HTTPException) else {}
             return error_response(
-                "method_not_allowed", f"{request.method} is not allowed on {request.url.path}", 405
+                "method_not_allowed",
+                f"{request.method} is not allowed on {request.url.path}",
+                405,
+                {"Allow": allowed.get("Allow", "")} if allowed.get("Allow") else None,
             )
         return error_response("http_error", str(getattr(exc, "detail", exc)), status)
 

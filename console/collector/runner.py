@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import logging
+import signal
 from pathlib import Path
 
 import uvicorn
@@ -26,6 +27,10 @@ def is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+def _exit_on_signal(signum: int, frame: object) -> None:
+    raise SystemExit(0)
 
 
 def serve(
@@ -52,6 +57,9 @@ def serve(
         timeout_graceful_shutdown=5,
     )
     server = uvicorn.Server(config)
+    # uvicorn re-raises the signal that stopped it once it has shut down; turn SIGTERM into
+    # an exception so the writer below still commits what is queued and closes the file.
+    signal.signal(signal.SIGTERM, _exit_on_signal)
     log.info("collecting into %s on http://%s:%d", db_path, host, port)
     try:
         asyncio.run(server.serve())

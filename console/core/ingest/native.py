@@ -33,6 +33,12 @@ from console.core.ingest.limits import (
 
 __all__ = ["DecodedBatch", "Rejection", "decode_native", "decode_native_events"]
 
+# No client measures anything beyond JavaScript's safe integers; larger numbers are garbage
+# (and would not fit SQLite's 64-bit integers).
+_MAX_NUMBER = float(2**53)
+# Timestamps after the year 9999 are refused rather than guessed at.
+_MAX_TIMESTAMP_MS = 253_402_300_800_000
+
 # Numbers below this are taken as seconds since the epoch, not milliseconds: no client
 # reports events from before March 1973 in milliseconds, and several send seconds.
 _SECONDS_CUTOFF = 100_000_000_000
@@ -154,8 +160,8 @@ def _number(obj: dict[str, Any], key: str, *, non_negative: bool = True) -> floa
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise _Reject(f"'{key}' must be a number")
     number = float(value)
-    if not math.isfinite(number):
-        raise _Reject(f"'{key}' must be a finite number")
+    if not math.isfinite(number) or abs(number) > _MAX_NUMBER:
+        raise _Reject(f"'{key}' must be a finite number within ±2^53")
     if non_negative and number < 0:
         raise _Reject(f"'{key}' must not be negative")
     return number
@@ -181,12 +187,18 @@ def _timestamp(obj: dict[str, Any], now_ms: int, key: str = "timestamp") -> int:
             raise _Reject(f"'{key}' is not an ISO 8601 time: {clip(value, 40)!r}") from None
         if parsed.tzinfo is None:
             raise _Reject(f"'{key}' has no time zone; send UTC ('Z') or an offset")
-        return int(parsed.timestamp() * 1000)
+        try:
+            return int(parsed.timestamp() * 1000)
+        except (OverflowError, OSError, ValueError):
+            raise _Reject(f"'{key}' is out of range") from None
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
         raise _Reject(f"'{key}' must be milliseconds since the epoch or an ISO 8601 string")
     if value < 0:
         raise _Reject(f"'{key}' must not be negative")
-    return int(value * 1000) if value < _SECONDS_CUTOFF else int(value)
+    ms = int(value * 1000) if value < _SECONDS_CUTOFF else int(value)
+    if ms > _MAX_TIMESTAMP_MS:
+        raise _Reject(f"'{key}' is after the year 9999")
+    return ms
 
 
 def _who(obj: dict[str, Any], *fallbacks: dict[str, Any]) -> tuple[str | None, str | None]:

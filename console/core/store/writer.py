@@ -109,7 +109,7 @@ class StoreWriter:
         migrate(self._conn)
         self._columns = self._table_columns()
         self._child_columns = self._child_table_columns()
-        self._next_id = int(self._conn.execute("SELECT coalesce(max(id), 0) FROM events").fetchone()[0]) + 1
+        self._next_id = self._first_free_id()
         self._projects = {row[0] for row in self._conn.execute("SELECT name FROM projects")}
         self._last_retention = 0.0
 
@@ -194,7 +194,25 @@ class StoreWriter:
         log.debug("writer stopped after %d commits", self.stats.commits)
 
     def _commit(self, jobs: list[_Job], count: int) -> None:
-        error: BaseException | None = None
+        error = self._transaction(jobs)
+        if error is not None and len(jobs) > 1:
+            # One sender's bad batch must not fail the others it was grouped with: retry each
+            # job alone, so only the one at fault gets the error.
+            outcomes = [self._transaction([job]) for job in jobs]
+        else:
+            outcomes = [error] * len(jobs)
+        with self._pending_lock:
+            self._pending -= count
+        self.stats.pending_events = self._pending
+        for job, outcome in zip(jobs, outcomes, strict=True):
+            try:
+                job.done(outcome)
+            except Exception:  # a caller's callback must not kill the writer
+                log.exception("a commit callback failed")
+
+    def _transaction(self, jobs: list[_Job]) -> BaseException | None:
+        """Insert the jobs' events in one transaction; the exception if it was rolled back."""
+        count = sum(len(job.events) for job in jobs)
         try:
             self._conn.execute("BEGIN IMMEDIATE")
             try:
@@ -204,23 +222,24 @@ class StoreWriter:
                 self._conn.execute("ROLLBACK")
                 raise
             self._conn.execute("COMMIT")
-            self.stats.committed_events += count
-            self.stats.commits += 1
         except sqlite3.Error as exc:
             # The environment's fault (disk full, file locked or corrupt): report, keep running.
             log.error("commit of %d events failed: %s", count, exc)
-            self.stats.failed_commits += 1
-            self.stats.last_error = str(exc)
-            self._next_id = int(self._conn.execute("SELECT coalesce(max(id), 0) FROM events").fetchone()[0]) + 1
-            error = exc
-        with self._pending_lock:
-            self._pending -= count
-        self.stats.pending_events = self._pending
-        for job in jobs:
-            try:
-                job.done(error)
-            except Exception:  # a caller's callback must not kill the writer
-                log.exception("a commit callback failed")
+            return self._failed(exc)
+        except Exception as exc:
+            # Ours: a payload the decoder should have refused. Loud in the log; the writer
+            # stays alive for everyone else.
+            log.exception("commit of %d events failed on a bug", count)
+            return self._failed(exc)
+        self.stats.committed_events += count
+        self.stats.commits += 1
+        return None
+
+    def _failed(self, exc: Exception) -> Exception:
+        self.stats.failed_commits += 1
+        self.stats.last_error = f"{type(exc).__name__}: {exc}"
+        self._next_id = self._first_free_id()
+        return exc
 
     def _insert(self, events: Sequence[Event], received: int) -> None:
         conn = self._conn
@@ -323,6 +342,15 @@ class StoreWriter:
             log.info("retention (%s) dropped %d events up to id %d", run.reason, run.rows, run.up_to_event_id)
         # While a large trim is under way, come back at once after the next commit.
         self._last_retention = 0.0 if run is not None and run.more else now
+
+    def _first_free_id(self) -> int:
+        # Past every id ever handed out, including those retention has since dropped: ids
+        # are the readers' "changed since" cursor and must never be reused.
+        (newest,) = self._conn.execute(
+            "SELECT max(coalesce((SELECT max(id) FROM events), 0),"
+            " coalesce((SELECT max(up_to_event_id) FROM retention_log), 0))"
+        ).fetchone()
+        return int(newest) + 1
 
     def _table_columns(self) -> dict[str, list[str]]:
         skip = {"id", "event_id", "ts", "project", "session_id", "user_id", "data"}

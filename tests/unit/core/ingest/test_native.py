@@ -216,3 +216,15 @@ def test_gzip_is_not_the_decoders_job() -> None:
     # The collector inflates bodies; compressed bytes reaching the decoder are bad JSON.
     with pytest.raises(IngestError):
         decode_native(gzip.compress(b"[]"), project="p", now_ms=NOW)
+
+
+def test_numbers_beyond_what_a_client_can_measure_are_rejected() -> None:
+    for bad in (
+        {"type": "custom_event", "name": "x", "timestamp": 1e30},
+        {"type": "custom_event", "name": "x", "timestamp": 99999999999999999999},
+        {"type": "network_request", "url": "u", "status": 1e30},
+        {"type": "page_view", "url": "p", "deviceInfo": {"screenWidth": 1e30}},
+        {"type": "event", "name": "funnel_step", "properties": {"funnel": "f", "step": "s", "stepIndex": 1e30}},
+    ):
+        batch = decode_native(json.dumps(bad).encode(), project="p", now_ms=NOW)
+        assert batch.events == [] and len(batch.rejected) == 1, bad

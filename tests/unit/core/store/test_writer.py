@@ -167,3 +167,38 @@ def test_ids_continue_after_a_restart(store_path: Path, native_examples: list[di
     reader = StoreReader(store_path)
     assert reader.latest_event_id() == 36
     reader.close()
+
+
+def test_a_bad_job_grouped_with_good_ones_fails_alone(
+    store_path: Path, native_examples: list[dict[str, Any]]
+) -> None:
+    gate = threading.Event()
+    writer = StoreWriter(path=store_path)
+    original = writer._commit
+
+    def held_commit(jobs: Any, n: int) -> None:
+        gate.wait(10)
+        original(jobs, n)
+
+    writer._commit = held_commit  # type: ignore[method-assign]
+    writer.start()
+    events = events_of(native_examples)
+    broken = copy.copy(events[0])
+    broken.columns = {**broken.columns, "span_count": 2**70}  # cannot be bound: OverflowError
+    outcomes: dict[str, Any] = {}
+    finished = threading.Semaphore(0)
+
+    def record(name: str) -> Any:
+        return lambda error: (outcomes.__setitem__(name, error), finished.release())
+
+    writer.submit(events, record("first"))  # committed alone while the gate holds the rest
+    writer.submit(events, record("good"))
+    writer.submit([broken], record("bad"))
+    writer.submit(events, record("also good"))
+    gate.set()
+    for _ in range(4):
+        assert finished.acquire(timeout=10)
+    writer.stop()
+    assert outcomes["good"] is None and outcomes["also good"] is None and outcomes["first"] is None
+    assert isinstance(outcomes["bad"], OverflowError)
+    assert count(store_path, "events") == 3 * len(events)
