@@ -42,6 +42,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=logging.DEBUG if getattr(args, "verbose", False) else logging.INFO,
         format="%(asctime)s %(name)s %(levelname)s %(message)s",
     )
+    # httpx logs every request at INFO; demo traffic sends several a second.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     try:
         return int(args.run(args))
     except LookoutError as exc:

@@ -31,6 +31,7 @@ __all__ = ["StoreWatcher"]
 log = logging.getLogger("lookout.gui.reader")
 
 
+
 def _now_ms() -> int:
     return int(time.time() * 1000)
 

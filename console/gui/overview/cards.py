@@ -13,7 +13,7 @@ from collections.abc import Sequence
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFrame, QGridLayout, QLabel, QSizePolicy, QWidget
 
 from console.core.analysis.vitals import Rating
 
@@ -61,14 +61,18 @@ def describe_lcp(rating: Rating, samples: int) -> tuple[str, str]:
     """The LCP card's badge text and caption for a rating over ``samples`` page loads."""
     loads = f"{samples:,} load" + ("" if samples == 1 else "s")
     if samples == 0:
-        return "no data", "no page loads in the last 30 min"
+        return "no data", "no page loads in 30 min"
     if rating is Rating.TOO_FEW:
         return _RATING_WORDS[rating], f"{loads} — too few for a rating"
     return _RATING_WORDS[rating], f"p75 of {loads}"
 
 
 class MetricCard(QFrame):
-    """One figure of the Overview with its last-30-minutes sparkline."""
+    """One figure of the Overview with its last-30-minutes sparkline.
+
+    Signals:
+        none: a card only shows what it is given.
+    """
 
     def __init__(self, *, title: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -83,7 +87,9 @@ class MetricCard(QFrame):
         self.badge_label = QLabel("")
         for label in (self.title_label, self.value_label, self.caption_label, self.badge_label):
             label.setTextFormat(Qt.TextFormat.PlainText)
-        self.badge_label.hide()
+        # A long caption is clipped rather than widening every card (and the window); the
+        # title and the badge keep their width.
+        self.caption_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
 
         self.sparkline = pg.PlotWidget(background=None, enableMenu=False)
         self.sparkline.setFixedHeight(46)
@@ -101,17 +107,16 @@ class MetricCard(QFrame):
         self._curve = plot.plot(connect="finite")
         self._paint_curve(NEUTRAL_COLOR)
 
-        head = QHBoxLayout()
-        head.setContentsMargins(0, 0, 0, 0)
-        head.addWidget(self.title_label, 1)
-        head.addWidget(self.badge_label, 0, Qt.AlignmentFlag.AlignRight)
-        layout = QVBoxLayout(self)
+        layout = QGridLayout(self)
         layout.setContentsMargins(14, 10, 14, 8)
-        layout.setSpacing(2)
-        layout.addLayout(head)
-        layout.addWidget(self.value_label)
-        layout.addWidget(self.caption_label)
-        layout.addWidget(self.sparkline)
+        layout.setHorizontalSpacing(8)
+        layout.setVerticalSpacing(2)
+        layout.setColumnStretch(0, 1)
+        layout.addWidget(self.title_label, 0, 0)
+        layout.addWidget(self.badge_label, 0, 1, Qt.AlignmentFlag.AlignRight)
+        layout.addWidget(self.value_label, 1, 0, 1, 2)
+        layout.addWidget(self.caption_label, 2, 0, 1, 2)
+        layout.addWidget(self.sparkline, 3, 0, 1, 2)
 
     @property
     def accent_color(self) -> str | None:
@@ -127,18 +132,19 @@ class MetricCard(QFrame):
         self.caption_label.setText(text)
 
     def set_badge(self, text: str | None, color: str | None) -> None:
-        """Show a coloured badge (a rating) beside the title; None hides it."""
+        """Show a coloured badge (a rating) beside the title; None removes it."""
         if self._accent == color and self.badge_label.text() == (text or ""):
             return
         self._accent = color
+        # The badge is emptied rather than hidden, and the card has one flat layout: a
+        # window that is not shown (a screenshot) keeps stale minimum sizes otherwise.
         if text is None or color is None:
-            self.badge_label.hide()
+            self.badge_label.setStyleSheet("")
             self.badge_label.setText("")
             self._paint_curve(NEUTRAL_COLOR)
             return
         self.badge_label.setText(text)
         self.badge_label.setStyleSheet(_BADGE_STYLE.format(color=color))
-        self.badge_label.show()
         self._paint_curve(color)
 
     def set_series(self, values: Sequence[float | None]) -> None:

@@ -44,6 +44,10 @@ class StreamModel(QAbstractTableModel):
     """At most ``max_rows`` stream rows, newest first, shown as plain text.
 
     ``RowRole`` on any cell gives the row's :class:`StreamRow`.
+
+    Signals:
+        none of its own; Qt's model signals (one rowsInserted and at most one rowsRemoved
+        per :meth:`prepend`, modelReset per :meth:`reset`).
     """
 
     RowRole = Qt.ItemDataRole.UserRole + 1

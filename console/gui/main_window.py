@@ -1,0 +1,198 @@
+"""Lookout's main window: a navigation list, the panels, and a status bar about the store.
+
+:class:`MainWindow` owns the :class:`~console.gui.reader.StoreWatcher` that reads the store
+on its own thread, wires its results to the panels and the status bar, and stops it when
+the window closes. When the store cannot be read the window says so above the panels and
+keeps retrying; it never raises on the environment's faults.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from pathlib import Path
+
+from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtGui import QCloseEvent
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QMainWindow,
+    QSizePolicy,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from console.core.analysis.overview import OverviewFigures
+from console.core.store.queries import StoreInfo
+from console.gui.overview import OverviewPanel
+from console.gui.reader import StoreWatcher
+
+__all__ = ["PANEL_NAMES", "MainWindow", "describe_retention", "human_bytes"]
+
+log = logging.getLogger("lookout.gui.window")
+
+#: The panels a window has, by the name the command line uses, in navigation order.
+PANEL_NAMES = ("overview",)
+
+_STYLE = """
+QWidget#central { background: #f8f9fa; }
+QListWidget#navigation {
+    background: #f1f3f4; border: none; border-right: 1px solid #dadce0;
+    padding-top: 8px; font-size: 13px; color: #202124; outline: 0;
+}
+QListWidget#navigation::item { padding: 8px 14px; }
+QListWidget#navigation::item:selected { background: #d2e3fc; color: #174ea6; }
+QLabel#storeError {
+    background: #fce8e6; color: #a50e0e; border: 1px solid #f28b82; border-radius: 6px;
+    padding: 8px 12px; font-weight: 600;
+}
+"""
+
+
+def human_bytes(size: int) -> str:
+    """A file size in binary units: '812 B', '4.2 MB'."""
+    value = float(size)
+    for unit in ("B", "KB", "MB", "GB"):
+        if value < 1024:
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{value:.1f} TB"
+
+
+def describe_retention(info: StoreInfo) -> str:
+    """The status bar's retention text: what retention has dropped, and when it last did."""
+    if info.dropped_rows == 0:
+        return "retention: nothing dropped"
+    text = f"retention: dropped {info.dropped_rows:,} events"
+    if info.last_drop_reason:
+        text += f" ({info.last_drop_reason})"
+    if info.last_drop_at is not None:
+        text += f" at {datetime.fromtimestamp(info.last_drop_at / 1000):%H:%M}"
+    return text
+
+
+class MainWindow(QMainWindow):
+    """The window over one store file, optionally beside a running collector.
+
+    Signals:
+        loaded(): the store's first results, or its first failure, have arrived (once).
+    """
+
+    loaded = Signal()
+
+    def __init__(
+        self,
+        *,
+        db_path: str | Path,
+        collector_url: str | None,
+        poll_interval_ms: int = 500,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.db_path = Path(db_path)
+        self.collector_url = collector_url
+        self._loaded = False
+        self._stopped = False
+        self.setWindowTitle("Lookout")
+        self.resize(1400, 900)
+
+        self.navigation = QListWidget(objectName="navigation")
+        self.navigation.setFixedWidth(150)
+        self.navigation.addItem("Overview")
+        self.stack = QStackedWidget()
+        self.overview = OverviewPanel()
+        self.stack.addWidget(self.overview)
+        self.navigation.currentRowChanged.connect(self.stack.setCurrentIndex)
+        self.navigation.setCurrentRow(0)
+
+        self.store_error = QLabel(objectName="storeError")
+        self.store_error.setTextFormat(Qt.TextFormat.PlainText)
+        self.store_error.setWordWrap(True)
+        self.store_error.hide()
+
+        content = QVBoxLayout()
+        content.setContentsMargins(0, 0, 0, 0)
+        content.setSpacing(0)
+        content.addWidget(self.store_error)
+        content.addWidget(self.stack, 1)
+        central = QWidget(objectName="central")
+        central.setStyleSheet(_STYLE)
+        row = QHBoxLayout(central)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.setSpacing(0)
+        row.addWidget(self.navigation)
+        row.addLayout(content, 1)
+        self.setCentralWidget(central)
+
+        collector = f"collector: {collector_url}" if collector_url else f"no collector — reading {self.db_path}"
+        self.collector_label = QLabel(collector)
+        self.rate_label = QLabel("– events/s")
+        self.size_label = QLabel("store: –")
+        self.retention_label = QLabel("retention: –")
+        # A long path is clipped rather than pushing the figures off the bar.
+        self.collector_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        bar = self.statusBar()
+        bar.addWidget(self.collector_label, 1)
+        for label in (self.rate_label, self.size_label, self.retention_label):
+            bar.addPermanentWidget(label)
+        for label in (self.collector_label, self.rate_label, self.size_label, self.retention_label):
+            label.setTextFormat(Qt.TextFormat.PlainText)
+            label.setContentsMargins(6, 0, 6, 0)
+
+        self.watcher = StoreWatcher(db_path=self.db_path, interval_ms=poll_interval_ms)
+        self.watcher.streamRows.connect(self.overview.show_stream_rows)
+        self.watcher.streamReset.connect(self.overview.show_stream_reset)
+        self.watcher.figures.connect(self._show_figures)
+        self.watcher.storeInfo.connect(self._show_store_info)
+        self.watcher.failed.connect(self._show_failure)
+        self.overview.filterChanged.connect(self.watcher.set_filter)
+        self.overview.pausedChanged.connect(self.watcher.set_paused)
+        self.watcher.start()
+
+    @property
+    def is_loaded(self) -> bool:
+        """Whether the store's first results (or first failure) have arrived."""
+        return self._loaded
+
+    def show_panel(self, name: str) -> None:
+        """Bring a panel forward by its command-line name; ValueError for an unknown one."""
+        if name not in PANEL_NAMES:
+            raise ValueError(f"unknown panel {name!r}; valid panels: {', '.join(PANEL_NAMES)}")
+        self.navigation.setCurrentRow(PANEL_NAMES.index(name))
+
+    def shutdown(self) -> None:
+        """Stop the reader thread and close its connection; safe to call more than once."""
+        if self._stopped:
+            return
+        self._stopped = True
+        self.watcher.stop()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.shutdown()
+        super().closeEvent(event)
+
+    @Slot(object)
+    def _show_figures(self, figures: OverviewFigures) -> None:
+        self.overview.show_figures(figures)
+        self.rate_label.setText(f"{figures.events_per_s:,.1f} events/s")
+
+    @Slot(object)
+    def _show_store_info(self, info: StoreInfo) -> None:
+        self.store_error.hide()
+        self.size_label.setText(f"store: {human_bytes(info.file_bytes)}")
+        self.retention_label.setText(describe_retention(info))
+        self._mark_loaded()
+
+    @Slot(str)
+    def _show_failure(self, message: str) -> None:
+        self.store_error.setText(f"Cannot read the store — {message}\nLookout keeps trying.")
+        self.store_error.show()
+        self._mark_loaded()
+
+    def _mark_loaded(self) -> None:
+        if not self._loaded:
+            self._loaded = True
+            self.loaded.emit()

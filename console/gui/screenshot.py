@@ -1,0 +1,69 @@
+"""Rendering a panel of the window to a PNG without a display, for docs and bug reports.
+
+``lookout screenshot`` calls :func:`render_screenshot`: it opens a window over the store
+offscreen, waits until the reader worker has delivered its first results, and saves what
+the window shows. A store that cannot be read is rendered too, with the window's message.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from PySide6.QtCore import QEventLoop, Qt, QTimer
+from PySide6.QtWidgets import QApplication
+
+from console.gui.main_window import PANEL_NAMES, MainWindow
+
+__all__ = ["render_screenshot"]
+
+_LOAD_TIMEOUT_MS = 20_000
+
+
+def render_screenshot(*, db_path: Path, panel: str, out: Path, size: tuple[int, int] = (1400, 900)) -> None:
+    """Save a ``size`` PNG of ``panel`` showing the store at ``db_path`` to ``out``.
+
+    Raises ValueError for an unknown panel (naming the valid ones) or a size below the
+    window's minimum (about 880x300 with the Overview's rating badge), TimeoutError when the
+    store gave no result in time and OSError when the image cannot be written.
+    """
+    if panel not in PANEL_NAMES:
+        raise ValueError(f"unknown panel {panel!r}; valid panels: {', '.join(PANEL_NAMES)}")
+    app = QApplication.instance()
+    if app is None:
+        # No display is needed (nor wanted) to render a picture.
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+        app = QApplication(["lookout"])
+        app.setApplicationName("Lookout")
+    window = MainWindow(db_path=db_path, collector_url=None)
+    try:
+        window.show_panel(panel)
+        # "Shown" but never on screen, on any platform: a hidden window's layouts are not
+        # refreshed as content arrives, and it would be grabbed with stale sizes.
+        window.setAttribute(Qt.WidgetAttribute.WA_DontShowOnScreen)
+        window.resize(*size)
+        window.show()
+        if not window.is_loaded:
+            loop = QEventLoop()
+            timeout = QTimer()
+            timeout.setSingleShot(True)
+            timeout.timeout.connect(loop.quit)
+            window.loaded.connect(loop.quit)
+            timeout.start(_LOAD_TIMEOUT_MS)
+            loop.exec()
+            timeout.stop()
+        if not window.is_loaded:
+            raise TimeoutError(f"{db_path} gave no result within {_LOAD_TIMEOUT_MS / 1000:.0f} s")
+        window.overview.flush()
+        app.processEvents()
+        if (window.width(), window.height()) != tuple(size):
+            least = window.minimumSizeHint()
+            raise ValueError(
+                f"{size[0]}x{size[1]} is smaller than the window can be ({least.width()}x{least.height()})"
+            )
+        image = window.grab()
+        out.parent.mkdir(parents=True, exist_ok=True)
+        if not image.save(str(out), "PNG"):
+            raise OSError(f"could not write {out}")
+    finally:
+        window.shutdown()

@@ -1,0 +1,77 @@
+"""The main window: its frame, the status bar, store failures and a clean shutdown."""
+
+import time
+
+from console.core.store.retention import RetentionPolicy
+from tests.gui.conftest import os_thread_names
+from tests.gui.support import FilledStore, log_payload, now_ms
+
+
+def test_title_navigation_and_status_bar(qtbot, store, open_window, examples):
+    store.write(examples)
+    window = open_window(store.path, collector_url="http://127.0.0.1:8969")
+    assert window.windowTitle() == "Lookout"
+    assert [window.navigation.item(i).text() for i in range(window.navigation.count())] == ["Overview"]
+    assert window.stack.count() == 1 and window.stack.currentWidget() is window.overview
+    assert window.collector_label.text() == "collector: http://127.0.0.1:8969"
+    qtbot.waitUntil(lambda: window.is_loaded)
+    qtbot.waitUntil(lambda: window.size_label.text().endswith(" KB"))
+    assert window.retention_label.text() == "retention: nothing dropped"
+    assert window.rate_label.text().endswith(" events/s")
+    assert window.store_error.isHidden()
+
+
+def test_without_a_collector_the_status_bar_names_the_file(qtbot, store, open_window):
+    window = open_window(store.path)
+    assert window.collector_label.text() == f"no collector — reading {store.path}"
+
+
+def test_retention_drops_are_reported(qtbot, tmp_path, open_window):
+    old = FilledStore(tmp_path / "old.db", retention=RetentionPolicy(max_age_days=1, check_interval_s=0))
+    try:
+        old.write([log_payload(f"ancient {i}") for i in range(4)], received=now_ms() - 3 * 86_400_000)
+        old.write([log_payload("fresh")])
+    finally:
+        old.close()
+    window = open_window(old.path)
+    qtbot.waitUntil(lambda: window.retention_label.text() != "retention: –")
+    text = window.retention_label.text()
+    assert text.startswith("retention: dropped 4 events (age) at ")
+    assert time.strftime("%H:") in text or len(text.rsplit(" ", 1)[1]) == 5
+
+
+def test_a_missing_store_is_a_message_not_a_crash(qtbot, tmp_path, open_window):
+    window = open_window(tmp_path / "nowhere.db")
+    qtbot.waitUntil(lambda: not window.store_error.isHidden())
+    assert "no store at" in window.store_error.text()
+    assert str(tmp_path / "nowhere.db") in window.store_error.text()
+
+    late = FilledStore(tmp_path / "nowhere.db")
+    try:
+        late.write([log_payload("arrived")])
+    finally:
+        late.close()
+    qtbot.waitUntil(lambda: window.store_error.isHidden())
+    qtbot.waitUntil(lambda: window.overview.model.rowCount() == 1)
+
+
+def test_a_corrupt_store_is_a_message_not_a_crash(qtbot, tmp_path, open_window):
+    path = tmp_path / "broken.db"
+    path.write_bytes(b"\x00garbage" * 4096)
+    window = open_window(path)
+    qtbot.waitUntil(lambda: not window.store_error.isHidden())
+    assert "not a Lookout store" in window.store_error.text()
+    assert window.overview.model.rowCount() == 0
+
+
+def test_closing_the_window_leaves_no_thread_running(qtbot, store, open_window):
+    window = open_window(store.path)
+    qtbot.waitUntil(lambda: window.is_loaded)
+    assert "lookout.reader" in os_thread_names()
+    window.close()
+    assert not window.watcher.is_running()
+    deadline = time.monotonic() + 2
+    while "lookout.reader" in os_thread_names() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert "lookout.reader" not in os_thread_names()
+    window.shutdown()  # a second stop is harmless

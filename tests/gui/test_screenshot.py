@@ -1,0 +1,40 @@
+"""Rendering a panel to a PNG offscreen."""
+
+import pytest
+from PySide6.QtGui import QImage
+
+from console.gui.screenshot import render_screenshot
+from tests.gui.support import log_payload, page_load_payload
+
+# The offscreen platform says so when the window sets its minimum size; nothing is wrong.
+OFFSCREEN_NOTE = pytest.mark.qt_log_ignore("propagateSizeHints")
+
+
+@OFFSCREEN_NOTE
+def test_screenshot_is_a_png_of_the_requested_size(qapp, store, tmp_path, examples):
+    store.write(examples)
+    store.write([page_load_payload(2000.0 + 100 * i, session=f"s-{i}") for i in range(8)])
+    store.write([log_payload("shown in the picture")])
+    out = tmp_path / "shots" / "overview.png"
+
+    render_screenshot(db_path=store.path, panel="overview", out=out, size=(1200, 800))
+
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    image = QImage(str(out))
+    assert (image.width(), image.height()) == (1200, 800)
+    # Not a blank canvas: the cards, the table and the text put many colours on it.
+    colours = {image.pixel(x, y) for x in range(0, 1200, 7) for y in range(0, 800, 7)}
+    assert len(colours) > 20
+
+
+def test_an_unknown_panel_names_the_valid_ones(qapp, store, tmp_path):
+    with pytest.raises(ValueError, match="overview"):
+        render_screenshot(db_path=store.path, panel="inbox", out=tmp_path / "x.png")
+    assert not (tmp_path / "x.png").exists()
+
+
+@OFFSCREEN_NOTE
+def test_a_size_below_the_window_minimum_is_refused(qapp, store, tmp_path):
+    with pytest.raises(ValueError, match="smaller than the window can be"):
+        render_screenshot(db_path=store.path, panel="overview", out=tmp_path / "x.png", size=(300, 200))
+    assert not (tmp_path / "x.png").exists()
