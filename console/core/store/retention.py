@@ -7,6 +7,7 @@ so that a large trim never holds the write lock long enough to stall ingestion.
 
 from __future__ import annotations
 
+import math
 import sqlite3
 from dataclasses import dataclass
 
@@ -49,8 +50,8 @@ def apply_retention(conn: sqlite3.Connection, policy: RetentionPolicy, *, now_ms
     """Run one chunk of retention inside the caller's transaction; None when nothing is due.
 
     Age goes first; size is checked only when age dropped nothing, and then drops the
-    oldest tenth of what is left (at most one chunk), so a store over its size shrinks
-    step by step towards the limit.
+    oldest events in proportion to how far the store is over (at least a tenth of them,
+    at most one chunk), so a store over its size shrinks step by step towards the limit.
     """
     first = conn.execute("SELECT min(id) FROM events").fetchone()[0]
     if first is None:
@@ -61,10 +62,13 @@ def apply_retention(conn: sqlite3.Connection, policy: RetentionPolicy, *, now_ms
     if aged is not None:
         up_to = min(int(aged), first + policy.chunk_events - 1)
         more = up_to < aged
-    elif live_bytes(conn) > policy.max_bytes:
+    elif (size := live_bytes(conn)) > policy.max_bytes:
         reason = "size"
         (count,) = conn.execute("SELECT count(*) FROM events").fetchone()
-        step = max(1, min(policy.chunk_events, count // 10))
+        # Drop the share of events the file is over by (at least a tenth), so the store
+        # gets under its limit in a few steps rather than one event at a time.
+        over = math.ceil(count * (size - policy.max_bytes) / size)
+        step = max(1, min(policy.chunk_events, max(over, count // 10)))
         row = conn.execute(
             "SELECT id FROM events WHERE id >= ? ORDER BY id LIMIT 1 OFFSET ?", (first, step - 1)
         ).fetchone()

@@ -17,6 +17,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from itertools import chain
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +33,11 @@ __all__ = ["StoreWriter", "WriterStats"]
 log = logging.getLogger("lookout.store")
 
 Done = Callable[[BaseException | None], None]
+
+_EVENTS_COLUMNS = ("id", "kind", "project", "ts", "received", "session_id", "user_id", "summary")
+# 128 rows of the widest table (page_loads, 17 columns) stay far below SQLite's 32,766
+# variables per statement.
+_MAX_ROWS_PER_STATEMENT = 128
 
 _LEVEL_RANK = (
     "(CASE {} WHEN 'fatal' THEN 4 WHEN 'error' THEN 3 WHEN 'warning' THEN 2"
@@ -109,9 +115,16 @@ class StoreWriter:
         migrate(self._conn)
         self._columns = self._table_columns()
         self._child_columns = self._child_table_columns()
+        self._kind_columns = {
+            table: ("event_id", "ts", "project", "session_id", "user_id", *typed, "data")
+            for table, typed in self._columns.items()
+        }
+        self._insert_sql: dict[tuple[str, int], str] = {}
         self._next_id = self._first_free_id()
         self._projects = {row[0] for row in self._conn.execute("SELECT name FROM projects")}
         self._last_retention = 0.0
+        self._checkpointer: threading.Thread | None = None
+        self._stopping = threading.Event()
 
     # --- the caller's side -----------------------------------------------------------------
 
@@ -119,9 +132,18 @@ class StoreWriter:
         """Start the writer thread (named ``lookout.store``)."""
         self._thread = threading.Thread(target=self._run, name="lookout.store", daemon=True)
         self._thread.start()
+        self._stopping.clear()
+        self._checkpointer = threading.Thread(
+            target=self._checkpoint_loop, name="lookout.store.checkpoint", daemon=True
+        )
+        self._checkpointer.start()
 
     def stop(self, timeout: float = 10.0) -> None:
         """Commit what is queued, then stop the thread and close the connection."""
+        self._stopping.set()
+        if self._checkpointer is not None:
+            self._checkpointer.join(timeout)
+            self._checkpointer = None
         if self._thread is not None:
             self._queue.put(None)
             self._thread.join(timeout)
@@ -143,7 +165,7 @@ class StoreWriter:
             self._pending += len(events)
         self._queue.put(_Job(events, received or int(time.time() * 1000), done))
 
-    def write(self, events: Sequence[Event], *, timeout: float = 30.0) -> None:
+    def write(self, events: Sequence[Event], *, timeout: float = 30.0, received: int | None = None) -> None:
         """Submit and wait for the commit; for tools and tests, not for the collector's loop."""
         finished = threading.Event()
         outcome: list[BaseException | None] = []
@@ -152,7 +174,7 @@ class StoreWriter:
             outcome.append(error)
             finished.set()
 
-        self.submit(events, done)
+        self.submit(events, done, received=received)
         if not finished.wait(timeout):
             raise StoreError("the store writer did not commit in time")
         if outcome[0] is not None:
@@ -242,7 +264,6 @@ class StoreWriter:
         return exc
 
     def _insert(self, events: Sequence[Event], received: int) -> None:
-        conn = self._conn
         stream: list[tuple[Any, ...]] = []
         per_table: dict[str, list[tuple[Any, ...]]] = {}
         children: dict[str, list[tuple[Any, ...]]] = {}
@@ -272,16 +293,32 @@ class StoreWriter:
                 children.setdefault(child_table, []).append(
                     (event_id, *[_cell(row.get(c)) for c in cols])
                 )
-        conn.executemany("INSERT INTO events VALUES (?, ?, ?, ?, ?, ?, ?, ?)", stream)
+        self._insert_rows("events", _EVENTS_COLUMNS, stream)
         for table, rows in per_table.items():
-            marks = ", ".join("?" * (len(self._columns[table]) + 6))
-            conn.executemany(f"INSERT INTO {table} VALUES ({marks})", rows)
+            self._insert_rows(table, self._kind_columns[table], rows)
         for table, rows in children.items():
-            cols = self._child_columns[table]
-            conn.executemany(
-                f"INSERT INTO {table} (event_id, {', '.join(cols)}) VALUES ({', '.join('?' * (len(cols) + 1))})",
-                rows,
-            )
+            self._insert_rows(table, ("event_id", *self._child_columns[table]), rows)
+
+    def _insert_rows(self, table: str, columns: Sequence[str], rows: list[tuple[Any, ...]]) -> None:
+        """Insert rows with multi-row INSERT statements of power-of-two sizes.
+
+        ``executemany`` runs one SQLite step per row and hands the GIL to the collector's
+        event loop at every step; under load the writer then waits for the GIL far longer
+        than it writes. One statement for many rows is one step (and one wait).
+        """
+        width = len(columns)
+        names = ", ".join(columns)
+        position = 0
+        while position < len(rows):
+            size = min(_MAX_ROWS_PER_STATEMENT, 1 << ((len(rows) - position).bit_length() - 1))
+            chunk = rows[position : position + size]
+            key = (table, size)
+            sql = self._insert_sql.get(key)
+            if sql is None:
+                one = "(" + ", ".join("?" * width) + ")"
+                sql = self._insert_sql[key] = f"INSERT INTO {table} ({names}) VALUES {', '.join([one] * size)}"
+            self._conn.execute(sql, list(chain.from_iterable(chunk)))
+            position += size
 
     def _group(self, event: Event) -> None:
         c = event.columns
@@ -342,6 +379,23 @@ class StoreWriter:
             log.info("retention (%s) dropped %d events up to id %d", run.reason, run.rows, run.up_to_event_id)
         # While a large trim is under way, come back at once after the next commit.
         self._last_retention = 0.0 if run is not None and run.more else now
+
+    def _checkpoint_loop(self, interval_s: float = 0.5) -> None:
+        """Copy the WAL into the main file from a connection of its own, twice a second.
+
+        A checkpoint's fsync otherwise runs inside whichever COMMIT crosses the autocheckpoint
+        size, and every request waiting on that commit waits for the fsync too. PASSIVE never
+        blocks the writer; the writer's own autocheckpoint stays as the backstop.
+        """
+        conn = connect(self.path)
+        try:
+            while not self._stopping.wait(interval_s):
+                try:
+                    conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+                except sqlite3.Error as exc:
+                    log.warning("background checkpoint failed: %s", exc)
+        finally:
+            conn.close()
 
     def _first_free_id(self) -> int:
         # Past every id ever handed out, including those retention has since dropped: ids
