@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import ipaddress
 import logging
 import signal
@@ -62,6 +61,7 @@ def serve(
     signal.signal(signal.SIGTERM, _exit_on_signal)
     log.info("collecting into %s on http://%s:%d", db_path, host, port)
     try:
-        asyncio.run(server.serve())
+        # server.run picks uvloop and httptools when installed (uvicorn[standard]).
+        server.run()
     finally:
         writer.stop()
