@@ -284,8 +284,11 @@ def _ensure_collector(db: Path, port: int) -> tuple[str, subprocess.Popen[bytes]
         log.warning("port in use by another program or store; collecting on %d instead", port)
         url = f"http://127.0.0.1:{port}"
     db.parent.mkdir(parents=True, exist_ok=True)
+    # Its own session: Ctrl+C in the terminal closes the window, which then stops the
+    # collector in order, instead of killing both at once.
     process = subprocess.Popen(
-        [sys.executable, "-m", "console.cli", "collect", "--db", str(db), "--port", str(port)]
+        [sys.executable, "-m", "console.cli", "collect", "--db", str(db), "--port", str(port)],
+        start_new_session=True,
     )
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import signal
 import sys
 from pathlib import Path
 
+from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
 from console.gui.main_window import MainWindow
@@ -22,8 +24,17 @@ def run_window(*, db_path: Path, collector_url: str | None) -> int:
     window = MainWindow(db_path=db_path, collector_url=collector_url)
     # Quitting by other means than closing the window must still stop the reader thread.
     app.aboutToQuit.connect(window.shutdown)
+    # Ctrl+C in the terminal and SIGTERM close the window like its close button. Python runs
+    # signal handlers only between bytecodes, so a idle timer wakes the interpreter.
+    previous = {sig: signal.signal(sig, lambda *_: app.quit()) for sig in (signal.SIGINT, signal.SIGTERM)}
+    wake = QTimer()
+    wake.timeout.connect(lambda: None)
+    wake.start(200)
     window.show()
     try:
         return app.exec()
     finally:
+        wake.stop()
         window.shutdown()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
