@@ -29,6 +29,10 @@ class Kind(StrEnum):
     LOG = "log"
     ANALYTICS = "analytics"
     EXPERIMENT = "experiment"
+    SPANS = "spans"
+    SESSION_UPDATE = "session_update"
+    CLIENT_REPORT = "client_report"
+    METRICS = "metrics"
 
 
 #: The table that holds each kind's typed columns, keyed by ``event_id``.
@@ -43,6 +47,10 @@ KIND_TABLES: dict[Kind, str] = {
     Kind.LOG: "logs",
     Kind.ANALYTICS: "analytics_events",
     Kind.EXPERIMENT: "experiment_definitions",
+    Kind.SPANS: "span_batches",
+    Kind.SESSION_UPDATE: "session_updates",
+    Kind.CLIENT_REPORT: "client_reports",
+    Kind.METRICS: "metric_batches",
 }
 
 

@@ -1,10 +1,13 @@
 """Error grouping: which issue an error belongs to.
 
-An error joins the issue of the client's own fingerprint when it sends one. Otherwise the
-fingerprint is a hash of the error type, the message with its variable parts masked
-(numbers, ids, quoted values, URLs, hex addresses) and the top frame of the stack, so
-"Cannot read 'price' of order 8812" and "... of order 9917" are one issue while the same
-message thrown from two places are two.
+One grouper for every sender (native, Sentry, OTLP), following Sentry's rules. An error
+joins the issue of the client's own fingerprint when it sends one (``{{ default }}`` in it
+stands for the default grouping). Otherwise the key is the exception types plus their
+in-app frames, function and module or file but never line numbers, so "Cannot read
+'price' of order 8812" and "... of order 9917" thrown from one place are one issue while
+the same message thrown from two places are two. Without frames the key is the types and
+the messages with their variable parts (numbers, ids, quoted values, URLs, hex addresses)
+masked.
 """
 
 from __future__ import annotations
@@ -12,8 +15,24 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 
-__all__ = ["StackFrame", "fingerprint", "mask_message", "parse_stack", "top_frame"]
+__all__ = [
+    "ExceptionInfo",
+    "StackFrame",
+    "culprit",
+    "fingerprint",
+    "is_in_app",
+    "mask_message",
+    "parse_stack",
+    "top_frame",
+]
+
+# Library code and the mini-program runtimes' own files: frames there are not the app's.
+_LIBRARY_PARTS = ("node_modules/", "miniprogram_npm/", "site-packages/", "dist-packages/", "<anonymous>", "webpack/bootstrap", "<frozen ")
+_RUNTIME_FILES = {"waservice.js", "wawebview.js", "appservice.js", "af-appx.worker.min.js", "native code", "[native code]"}
+# "{{ default }}" in a client fingerprint stands for the default grouping (Sentry's rule).
+_DEFAULT_PART = re.compile(r"^\{\{\s*default\s*\}\}$")
 
 _URL = re.compile(r"\b[a-z][a-z0-9+.-]*://[^\s'\"<>)]+", re.IGNORECASE)
 _QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"|`[^`]*`")
@@ -27,34 +46,47 @@ _V8_FRAME = re.compile(r"^\s*at\s+(?:(?P<fn>.+?)\s+\()?(?P<file>[^()\s]+?):(?P<l
 _JSC_FRAME = re.compile(r"^\s*(?P<fn>[^@\s]*)@(?P<file>.+?):(?P<line>\d+)(?::(?P<col>\d+))?\s*$")
 
 
-class StackFrame(tuple[str, str, int | None, int | None]):
-    """One parsed frame of a JavaScript stack string: function, file, line, column."""
+@dataclass(frozen=True, slots=True)
+class StackFrame:
+    """One frame of a stack: function, file, line, column; module and in-app when known.
 
-    __slots__ = ()
+    ``in_app`` is None when the client did not say; :func:`is_in_app` then decides from the
+    file name.
+    """
 
-    def __new__(cls, function: str, filename: str, line: int | None, column: int | None) -> StackFrame:
-        return super().__new__(cls, (function, filename, line, column))
-
-    @property
-    def function(self) -> str:
-        return self[0]
-
-    @property
-    def filename(self) -> str:
-        return self[1]
-
-    @property
-    def line(self) -> int | None:
-        return self[2]
-
-    @property
-    def column(self) -> int | None:
-        return self[3]
+    function: str
+    filename: str
+    line: int | None = None
+    column: int | None = None
+    module: str | None = None
+    in_app: bool | None = None
 
     def label(self) -> str:
         """``fn (file:line)`` as a culprit line shows it."""
-        where = self.filename if self.line is None else f"{self.filename}:{self.line}"
+        where = self.module or self.filename
+        where = where if self.line is None else f"{where}:{self.line}"
         return f"{self.function} ({where})" if self.function else where
+
+
+@dataclass(frozen=True, slots=True)
+class ExceptionInfo:
+    """One exception of a chain as the grouper sees it: type, message, frames innermost first."""
+
+    type: str
+    value: str
+    frames: Sequence[StackFrame] = ()
+
+
+def is_in_app(frame: StackFrame) -> bool:
+    """The client's word when it gave one, else: not a library or the mini-program runtime."""
+    if frame.in_app is not None:
+        return frame.in_app
+    name = frame.filename.lower()
+    return not (
+        not name
+        or any(part in name for part in _LIBRARY_PARTS)
+        or name.rsplit("/", 1)[-1] in _RUNTIME_FILES
+    )
 
 
 def mask_message(message: str) -> str:
@@ -89,25 +121,65 @@ def parse_stack(stack: str, *, limit: int = 5000) -> list[StackFrame]:
 
 
 def top_frame(frames: Sequence[StackFrame]) -> StackFrame | None:
-    """The innermost frame, the one the error was thrown from."""
+    """The innermost in-app frame (the innermost frame when none is in-app)."""
+    for frame in frames:
+        if is_in_app(frame):
+            return frame
     return frames[0] if frames else None
+
+
+def culprit(exceptions: Sequence[ExceptionInfo]) -> str | None:
+    """Where the outermost exception was thrown: its top in-app frame's label."""
+    for exc in reversed(exceptions):
+        frame = top_frame(exc.frames)
+        if frame is not None:
+            return frame.label()
+    return None
+
+
+def _where(frame: StackFrame) -> str:
+    # Module or file, never the line: a new build shifts lines and an issue should survive
+    # a release. URLs lose scheme, host and query, so the same bundle from two hosts is one.
+    where = frame.module or frame.filename
+    if "://" in where:
+        where = where.split("://", 1)[1].partition("/")[2]
+    return where.split("?", 1)[0].split("#", 1)[0]
+
+
+def _default_parts(exceptions: Sequence[ExceptionInfo], message: str) -> list[str]:
+    if any(exc.frames for exc in exceptions):
+        parts = ["stack"]
+        for exc in exceptions:
+            frames = [f for f in exc.frames if is_in_app(f)] or list(exc.frames)
+            parts.append(exc.type)
+            parts.extend(f"{f.function}@{_where(f)}" for f in frames)
+        return parts
+    if exceptions:
+        parts = ["exception"]
+        for exc in exceptions:
+            parts += [exc.type, mask_message(exc.value)]
+        return parts
+    return ["message", mask_message(message)]
 
 
 def fingerprint(
     *,
-    error_type: str,
-    message: str,
-    frame: StackFrame | None,
+    exceptions: Sequence[ExceptionInfo] = (),
+    message: str = "",
     client_fingerprint: Sequence[str] | None = None,
 ) -> str:
-    """The issue key of an error: the client's fingerprint if given, else a stable hash.
+    """The issue key of an error, as Sentry groups: one grouper for every sender.
 
-    Line and column numbers are left out of the frame part on purpose: a new build shifts
-    them, and an issue should survive a release.
+    The client's fingerprint when it sends one (``{{ default }}`` in it expands to the
+    default grouping); otherwise the exception types plus their in-app frames (function and
+    module or file); otherwise, with no frames, the types and masked values; otherwise the
+    masked message.
     """
-    if client_fingerprint:
-        parts = ["client", *client_fingerprint]
+    default = _default_parts(exceptions, message)
+    if client_fingerprint and not all(_DEFAULT_PART.match(p.strip()) for p in client_fingerprint):
+        parts = ["client"]
+        for part in client_fingerprint:
+            parts.extend(default if _DEFAULT_PART.match(part.strip()) else [part])
     else:
-        where = f"{frame.function}@{frame.filename}" if frame is not None else ""
-        parts = ["auto", error_type, mask_message(message), where]
+        parts = default
     return hashlib.sha1("\x1f".join(parts).encode("utf-8", "surrogatepass")).hexdigest()[:32]

@@ -18,7 +18,7 @@ from typing import Any
 
 import orjson
 
-from console.core.analysis.grouping import fingerprint, parse_stack, top_frame
+from console.core.analysis.grouping import ExceptionInfo, fingerprint, parse_stack, top_frame
 from console.core.errors import IngestError
 from console.core.events import Event, Kind
 from console.core.ingest.limits import (
@@ -448,7 +448,9 @@ def _error(item: dict[str, Any], project: str, now_ms: int) -> Event:
         summary=clip(message, 300),
         columns={
             "fingerprint": fingerprint(
-                error_type=error_type, message=message, frame=frame, client_fingerprint=client_fp
+                exceptions=[ExceptionInfo(error_type, message, frames)],
+                message=message,
+                client_fingerprint=client_fp,
             ),
             "error_id": _ident(item, "id"),
             "error_type": error_type,

@@ -12,10 +12,10 @@ import sqlite3
 from dataclasses import dataclass
 
 from console.core.events import KIND_TABLES
+from console.core.store.schema import CHILD_TABLES
 
 __all__ = ["RetentionPolicy", "RetentionRun", "apply_retention", "live_bytes"]
 
-_CHILD_TABLES = ("spans", "experiment_assignments", "experiment_goals")
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,7 +89,7 @@ def apply_retention(conn: sqlite3.Connection, policy: RetentionPolicy, *, now_ms
 def _drop_up_to(conn: sqlite3.Connection, up_to: int) -> int:
     for table in KIND_TABLES.values():
         conn.execute(f"DELETE FROM {table} WHERE event_id <= ?", (up_to,))
-    for table in _CHILD_TABLES:
+    for table in CHILD_TABLES:
         conn.execute(f"DELETE FROM {table} WHERE event_id <= ?", (up_to,))
     rows = conn.execute("DELETE FROM events WHERE id <= ?", (up_to,)).rowcount
     # An issue whose every event has gone goes too; issues with events left keep their totals.

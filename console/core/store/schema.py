@@ -19,7 +19,7 @@ import sqlite_utils
 
 from console.core.errors import StoreError
 
-__all__ = ["MIGRATIONS", "SCHEMA_VERSION", "connect", "migrate", "open_database"]
+__all__ = ["CHILD_TABLES", "MIGRATIONS", "SCHEMA_VERSION", "connect", "migrate", "open_database"]
 
 _COMMON = """
     event_id INTEGER PRIMARY KEY,
@@ -164,7 +164,81 @@ MIGRATIONS: list[list[str]] = [
             rows_dropped INTEGER NOT NULL,
             oldest_kept INTEGER)""",
     ],
+    # 3: what Sentry and OTLP senders bring: traces across events, sessions of releases,
+    # client reports, metric points, attachments and the raw bytes of what arrived; full-text
+    # search over logs; the session index the timelines read.
+    [
+        "ALTER TABLE transactions ADD COLUMN trace_id TEXT",
+        "ALTER TABLE transactions ADD COLUMN op TEXT",
+        "ALTER TABLE transactions ADD COLUMN release TEXT",
+        "ALTER TABLE transactions ADD COLUMN environment TEXT",
+        "CREATE INDEX transactions_trace ON transactions(trace_id) WHERE trace_id IS NOT NULL",
+        "ALTER TABLE spans ADD COLUMN trace_id TEXT",
+        "CREATE INDEX spans_trace ON spans(trace_id) WHERE trace_id IS NOT NULL",
+        "ALTER TABLE errors ADD COLUMN trace_id TEXT",
+        "ALTER TABLE logs ADD COLUMN trace_id TEXT",
+        "ALTER TABLE logs ADD COLUMN span_id TEXT",
+        "CREATE INDEX logs_trace ON logs(trace_id) WHERE trace_id IS NOT NULL",
+        "CREATE INDEX logs_ts ON logs(ts)",
+        "CREATE INDEX events_session ON events(session_id, id) WHERE session_id IS NOT NULL",
+        # Spans that arrived without their root (OTLP exports spans as they end, children
+        # before parents): a batch event per trace, its spans as child rows.
+        f"""CREATE TABLE span_batches ({_COMMON},
+            trace_id TEXT, span_count INTEGER, data TEXT)""",
+        # Sentry release health: one row per session update or per aggregate bucket.
+        f"""CREATE TABLE session_updates ({_COMMON},
+            status TEXT, release TEXT, environment TEXT, errors INTEGER, quantity INTEGER,
+            init INTEGER, duration_s REAL, data TEXT)""",
+        "CREATE INDEX session_updates_release ON session_updates(release, ts)",
+        # What SDKs report they dropped before sending (rate limits, queue overflow, ...).
+        f"""CREATE TABLE client_reports ({_COMMON},
+            discarded INTEGER, data TEXT)""",
+        f"""CREATE TABLE metric_batches ({_COMMON},
+            point_count INTEGER, series_count INTEGER, data TEXT)""",
+        """CREATE TABLE metric_points (
+            id INTEGER PRIMARY KEY,
+            event_id INTEGER NOT NULL,
+            ts INTEGER NOT NULL,
+            project TEXT NOT NULL,
+            name TEXT NOT NULL, unit TEXT, type TEXT NOT NULL, service TEXT,
+            value REAL, count INTEGER, sum REAL, attributes TEXT)""",
+        "CREATE INDEX metric_points_name ON metric_points(name, ts)",
+        "CREATE INDEX metric_points_event ON metric_points(event_id)",
+        """CREATE TABLE attachments (
+            id INTEGER PRIMARY KEY,
+            event_id INTEGER NOT NULL,
+            ts INTEGER NOT NULL,
+            project TEXT NOT NULL,
+            filename TEXT NOT NULL, content_type TEXT, attachment_type TEXT,
+            size INTEGER NOT NULL, truncated INTEGER NOT NULL, body BLOB)""",
+        "CREATE INDEX attachments_event ON attachments(event_id)",
+        # The bytes of the item an event came from, so the error view shows what arrived.
+        """CREATE TABLE raw_payloads (
+            id INTEGER PRIMARY KEY,
+            event_id INTEGER NOT NULL,
+            ts INTEGER NOT NULL,
+            project TEXT NOT NULL,
+            format TEXT NOT NULL, size INTEGER NOT NULL, truncated INTEGER NOT NULL, body BLOB)""",
+        "CREATE INDEX raw_payloads_event ON raw_payloads(event_id)",
+        """CREATE VIRTUAL TABLE logs_fts USING fts5(
+            message, source, content='logs', content_rowid='event_id')""",
+        "INSERT INTO logs_fts(rowid, message, source) SELECT event_id, message, source FROM logs",
+        """CREATE TRIGGER logs_fts_insert AFTER INSERT ON logs BEGIN
+            INSERT INTO logs_fts(rowid, message, source) VALUES (new.event_id, new.message, new.source);
+        END""",
+        """CREATE TRIGGER logs_fts_delete AFTER DELETE ON logs BEGIN
+            INSERT INTO logs_fts(logs_fts, rowid, message, source)
+            VALUES ('delete', old.event_id, old.message, old.source);
+        END""",
+    ],
 ]
+
+#: Tables whose rows belong to an event of another table (``event_id``), written by the
+#: writer from :attr:`Event.children` and dropped with their event by retention.
+CHILD_TABLES = (
+    "spans", "network_requests", "experiment_assignments", "experiment_goals",
+    "metric_points", "attachments", "raw_payloads",
+)
 
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -26,7 +26,7 @@ import orjson
 from console.core.errors import StoreError, StoreUnavailable
 from console.core.events import KIND_TABLES, Event, Kind
 from console.core.store.retention import RetentionPolicy, apply_retention
-from console.core.store.schema import connect, migrate
+from console.core.store.schema import CHILD_TABLES, connect, migrate
 
 __all__ = ["StoreWriter", "WriterStats"]
 
@@ -418,7 +418,7 @@ class StoreWriter:
         # Child rows name every column but the ids: a failed request's network row carries
         # its own time, session and user like any kind row.
         columns: dict[str, list[str]] = {}
-        for table in ("spans", "network_requests", "experiment_assignments", "experiment_goals"):
+        for table in CHILD_TABLES:
             names = [r[1] for r in self._conn.execute(f"PRAGMA table_info({table})")]
             columns[table] = [n for n in names if n not in ("id", "event_id")]
         return columns

@@ -14,6 +14,8 @@ KIND_TABLES = {
     "events", "transactions", "spans", "page_loads", "page_views", "interactions", "custom_events",
     "errors", "issues", "issue_users", "network_requests", "logs", "analytics_events", "users",
     "experiments", "experiment_definitions", "experiment_assignments", "experiment_goals",
+    "span_batches", "session_updates", "client_reports", "metric_batches", "metric_points",
+    "attachments", "raw_payloads", "logs_fts",
 }
 
 
@@ -43,7 +45,9 @@ def test_a_file_at_the_previous_version_keeps_its_data(tmp_path: Path) -> None:
     assert migrate(conn) == SCHEMA_VERSION - 1
     assert conn.execute("SELECT summary FROM events").fetchall() == [("info: kept",)]
     assert conn.execute("SELECT message FROM logs").fetchall() == [("kept",)]
-    assert {"projects", "retention_log"} <= tables(conn)
+    # The logs already there are searchable after the migration that added search.
+    assert conn.execute("SELECT rowid FROM logs_fts WHERE logs_fts MATCH 'kept'").fetchall() == [(1,)]
+    assert {"projects", "retention_log", "span_batches", "metric_points"} <= tables(conn)
 
 
 def test_a_failing_migration_leaves_the_file_as_it_was(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -54,7 +58,8 @@ def test_a_failing_migration_leaves_the_file_as_it_was(tmp_path: Path, monkeypat
     with pytest.raises(sqlite3.OperationalError):
         migrate(conn)
     assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION - 1
-    assert "projects" not in tables(conn)
+    assert "span_batches" not in tables(conn)
+    assert "trace_id" not in {r[1] for r in conn.execute("PRAGMA table_info(logs)")}
 
 
 def test_a_store_from_a_newer_lookout_is_refused(tmp_path: Path) -> None:
