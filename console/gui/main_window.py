@@ -27,6 +27,9 @@ from PySide6.QtWidgets import (
 
 from console.core.analysis.overview import OverviewFigures
 from console.core.store.queries import StoreInfo
+from console.gui.jobs import StoreJobs
+from console.gui.logs import LogsPanel
+from console.gui.metrics import MetricsPanel
 from console.gui.overview import OverviewPanel
 from console.gui.reader import StoreWatcher
 
@@ -35,7 +38,7 @@ __all__ = ["PANEL_NAMES", "MainWindow", "describe_retention", "human_bytes"]
 log = logging.getLogger("lookout.gui.window")
 
 #: The panels a window has, by the name the command line uses, in navigation order.
-PANEL_NAMES = ("overview",)
+PANEL_NAMES = ("overview", "logs", "metrics")
 
 _STYLE = """
 QWidget#central { background: #f8f9fa; }
@@ -101,10 +104,14 @@ class MainWindow(QMainWindow):
 
         self.navigation = QListWidget(objectName="navigation")
         self.navigation.setFixedWidth(150)
-        self.navigation.addItem("Overview")
         self.stack = QStackedWidget()
+        self.jobs = StoreJobs(db_path=self.db_path, parent=self)
         self.overview = OverviewPanel()
-        self.stack.addWidget(self.overview)
+        self.logs = LogsPanel(jobs=self.jobs)
+        self.metrics = MetricsPanel(jobs=self.jobs)
+        for title, panel in (("Overview", self.overview), ("Logs", self.logs), ("Metrics", self.metrics)):
+            self.navigation.addItem(title)
+            self.stack.addWidget(panel)
         self.navigation.currentRowChanged.connect(self.stack.setCurrentIndex)
         self.navigation.setCurrentRow(0)
 
@@ -151,6 +158,9 @@ class MainWindow(QMainWindow):
         self.overview.filterChanged.connect(self.watcher.set_filter)
         self.overview.pausedChanged.connect(self.watcher.set_paused)
         self.watcher.start()
+        self.jobs.start()
+        self.logs.start()
+        self.metrics.start()
 
     @property
     def is_loaded(self) -> bool:
@@ -163,12 +173,19 @@ class MainWindow(QMainWindow):
             raise ValueError(f"unknown panel {name!r}; valid panels: {', '.join(PANEL_NAMES)}")
         self.navigation.setCurrentRow(PANEL_NAMES.index(name))
 
+    def panel(self, name: str) -> QWidget:
+        """The panel widget of a command-line name."""
+        return {"overview": self.overview, "logs": self.logs, "metrics": self.metrics}[name]
+
     def shutdown(self) -> None:
         """Stop the reader thread and close its connection; safe to call more than once."""
         if self._stopped:
             return
         self._stopped = True
+        self.logs.stop()
+        self.metrics.stop()
         self.watcher.stop()
+        self.jobs.stop()
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.shutdown()

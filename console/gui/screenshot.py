@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from PySide6.QtCore import QEventLoop, Qt, QTimer
+from PySide6.QtCore import QEventLoop, Qt, QTimer, SignalInstance
 from PySide6.QtWidgets import QApplication
 
 from console.gui.main_window import PANEL_NAMES, MainWindow
@@ -44,18 +44,16 @@ def render_screenshot(*, db_path: Path, panel: str, out: Path, size: tuple[int, 
         window.resize(*size)
         window.show()
         if not window.is_loaded:
-            loop = QEventLoop()
-            timeout = QTimer()
-            timeout.setSingleShot(True)
-            timeout.timeout.connect(loop.quit)
-            window.loaded.connect(loop.quit)
-            timeout.start(_LOAD_TIMEOUT_MS)
-            loop.exec()
-            timeout.stop()
-        if not window.is_loaded:
+            _wait_for(window.loaded)
+        shown = window.panel(panel)
+        if window.is_loaded and not getattr(shown, "is_ready", True):
+            _wait_for(shown.ready)  # type: ignore[attr-defined]
+        if not window.is_loaded or not getattr(shown, "is_ready", True):
             raise TimeoutError(f"{db_path} gave no result within {_LOAD_TIMEOUT_MS / 1000:.0f} s")
         window.overview.flush()
-        app.processEvents()
+        # Let a panel lay out and paint what its last query brought.
+        for _ in range(3):
+            app.processEvents()
         if (window.width(), window.height()) != tuple(size):
             least = window.minimumSizeHint()
             raise ValueError(
@@ -67,3 +65,15 @@ def render_screenshot(*, db_path: Path, panel: str, out: Path, size: tuple[int, 
             raise OSError(f"could not write {out}")
     finally:
         window.shutdown()
+
+
+def _wait_for(signal: SignalInstance) -> None:
+    """Run the event loop until ``signal`` fires or the load timeout passes."""
+    loop = QEventLoop()
+    timeout = QTimer()
+    timeout.setSingleShot(True)
+    timeout.timeout.connect(loop.quit)
+    signal.connect(loop.quit)
+    timeout.start(_LOAD_TIMEOUT_MS)
+    loop.exec()
+    timeout.stop()
