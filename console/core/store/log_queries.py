@@ -14,6 +14,7 @@ import re
 import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import orjson
 
@@ -156,7 +157,7 @@ def fetch_logs(
     return found
 
 
-def _log_row(row: Sequence[object]) -> LogRow:
+def _log_row(row: Sequence[Any]) -> LogRow:
     data = row[11]
     attributes: dict[str, object] = {}
     if isinstance(data, str):
@@ -166,7 +167,21 @@ def _log_row(row: Sequence[object]) -> LogRow:
             decoded = {}
         if isinstance(decoded, dict):
             attributes = decoded
-    return LogRow(*row[:11], attributes=attributes)  # type: ignore[arg-type]
+    (event_id, ts, project, level, message, source, environment, session, user, trace, span) = row[:11]
+    return LogRow(
+        event_id=int(event_id),
+        ts=int(ts),
+        project=str(project),
+        level=str(level),
+        message=str(message),
+        source=None if source is None else str(source),
+        environment=None if environment is None else str(environment),
+        session_id=None if session is None else str(session),
+        user_id=None if user is None else str(user),
+        trace_id=None if trace is None else str(trace),
+        span_id=None if span is None else str(span),
+        attributes=attributes,
+    )
 
 
 def log_sources(conn: sqlite3.Connection, *, limit: int = 200) -> list[tuple[str, int]]:
