@@ -78,7 +78,11 @@ def _parser() -> argparse.ArgumentParser:
     collect.add_argument("--db", type=Path, default=None, help="store file (created if missing)")
     collect.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     collect.add_argument("--port", type=int, default=DEFAULT_PORT)
-    collect.add_argument("--max-body", type=int, default=1 << 20, help="body limit in bytes (1 MiB)")
+    collect.add_argument("--max-body", type=int, default=1 << 20, help="native body limit in bytes (1 MiB)")
+    collect.add_argument(
+        "--max-envelope", type=int, default=20 << 20,
+        help="Sentry envelope and OTLP body limit in bytes, after decompression (20 MiB)",
+    )
     collect.add_argument("--retention-days", type=float, default=14.0)
     collect.add_argument("--max-store-mb", type=float, default=1024.0)
     collect.set_defaults(run=_run_collect)
@@ -126,6 +130,7 @@ def _run_collect(args: argparse.Namespace) -> int:
         host=args.host,
         port=args.port,
         max_body_bytes=args.max_body,
+        max_envelope_bytes=args.max_envelope,
         retention=RetentionPolicy(
             max_age_days=args.retention_days, max_bytes=int(args.max_store_mb * (1 << 20))
         ),

@@ -7,14 +7,8 @@ the events are on disk.
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import re
 import time
-from collections import Counter
-from collections.abc import Sequence
-from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from starlette.applications import Starlette
@@ -28,8 +22,17 @@ from starlette.routing import Route
 import console
 from console.collector.auth import ProjectKeys
 from console.collector.body import read_body
+from console.collector.intake import (
+    CollectorSettings,
+    CollectorStats,
+    Intake,
+    commit,
+    error_response,
+    valid_project,
+)
+from console.collector.otlp_intake import otlp_routes
+from console.collector.sentry_intake import RATE_LIMIT_HEADERS, sentry_routes
 from console.core.errors import IngestError, StoreUnavailable
-from console.core.events import Event
 from console.core.ingest.native import decode_native
 from console.core.store.writer import StoreWriter
 
@@ -37,61 +40,24 @@ __all__ = ["CollectorSettings", "CollectorStats", "create_app"]
 
 log = logging.getLogger("lookout.ingest")
 
-_PROJECT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 _JSON_TYPES = ("application/json", "text/json")
-ROUTES_HELP = ["POST /api/<project>/events", "GET /healthz"]
-
-
-@dataclass(frozen=True, slots=True)
-class CollectorSettings:
-    """How the collector listens and what it accepts."""
-
-    db_path: Path
-    host: str = "127.0.0.1"
-    port: int = 8969
-    max_body_bytes: int = 1 << 20
-    require_keys: bool = False
-
-
-@dataclass(slots=True)
-class CollectorStats:
-    """What the collector has seen since it started, for /healthz."""
-
-    started: float = field(default_factory=time.time)
-    requests: int = 0
-    accepted: int = 0
-    rejected: int = 0
-    unknown_types: Counter[str] = field(default_factory=Counter)
-
-
-def error_response(code: str, detail: str, status: int, headers: dict[str, str] | None = None) -> JSONResponse:
-    """The one shape of every error answer."""
-    return JSONResponse({"error": code, "detail": detail}, status_code=status, headers=headers)
-
-
-async def commit(writer: StoreWriter, events: Sequence[Event]) -> None:
-    """Hand events to the writer and wait, without blocking the loop, until they are committed."""
-    loop = asyncio.get_running_loop()
-    committed: asyncio.Future[BaseException | None] = loop.create_future()
-
-    def settle(error: BaseException | None) -> None:
-        if not committed.done():
-            committed.set_result(error)
-
-    def done(error: BaseException | None) -> None:
-        loop.call_soon_threadsafe(settle, error)
-
-    writer.submit(events, done)
-    error = await committed
-    if error is not None:
-        raise IngestError("store_unavailable", f"the store could not commit: {error}", status=503)
+ROUTES_HELP = [
+    "POST /api/<project>/events",
+    "POST /api/<project_id>/envelope/",
+    "POST /api/<project_id>/store/",
+    "POST /stream",
+    "POST /v1/traces",
+    "POST /v1/logs",
+    "POST /v1/metrics",
+    "GET /healthz",
+]
 
 
 def create_app(*, writer: StoreWriter, settings: CollectorSettings) -> Starlette:
     """The collector's ASGI app over a running ``writer``."""
     stats = CollectorStats()
     keys = ProjectKeys(db_path=settings.db_path, required=settings.require_keys)
-
+    intake = Intake(writer=writer, settings=settings, stats=stats, keys=keys)
     async def healthz(request: Request) -> Response:
         return JSONResponse(
             {
@@ -114,10 +80,7 @@ def create_app(*, writer: StoreWriter, settings: CollectorSettings) -> Starlette
         stats.requests += 1
         project = request.path_params["project"]
         try:
-            if not _PROJECT.match(project):
-                raise IngestError(
-                    "invalid_project", "a project name is 1-64 letters, digits, '.', '_' or '-'"
-                )
+            valid_project(project)
             keys.check(project, request)
             content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
             if content_type not in _JSON_TYPES and not content_type.endswith("+json"):
@@ -174,6 +137,8 @@ def create_app(*, writer: StoreWriter, settings: CollectorSettings) -> Starlette
         routes=[
             Route("/healthz", healthz, methods=["GET"]),
             Route("/api/{project}/events", native_events, methods=["POST"]),
+            *sentry_routes(intake),
+            *otlp_routes(intake),
         ],
         middleware=[
             Middleware(
@@ -181,6 +146,7 @@ def create_app(*, writer: StoreWriter, settings: CollectorSettings) -> Starlette
                 allow_origins=["*"],
                 allow_methods=["GET", "POST", "OPTIONS"],
                 allow_headers=["*"],
+                expose_headers=RATE_LIMIT_HEADERS,
                 max_age=86400,
             )
         ],

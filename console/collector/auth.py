@@ -47,11 +47,15 @@ class ProjectKeys:
         self._keys: dict[str, str] = {}
         self._loaded = 0.0
 
-    def check(self, project: str, request: Request) -> None:
-        """Raise IngestError 401/403 unless the request may send to ``project``."""
+    def check(self, project: str, request: Request, *, key: str | None = None) -> None:
+        """Raise IngestError 401/403 unless the request may send to ``project``.
+
+        ``key`` is one the payload itself carried (a Sentry envelope header's DSN), used
+        when the request has none in its headers or query.
+        """
         if not self.required:
             return
-        key = key_from_request(request)
+        key = key_from_request(request) or key
         if key is None:
             raise IngestError(
                 "missing_key",
@@ -61,6 +65,26 @@ class ProjectKeys:
             )
         if self._key_of(project) != key:
             raise IngestError("invalid_key", f"the key is not valid for project {project!r}", status=403)
+
+    def project_for_key(self, request: Request) -> str | None:
+        """The project whose key the request carries; None when keys are not required.
+
+        For senders whose paths name no project (OTLP): off loopback the key says which.
+        """
+        if not self.required:
+            return None
+        key = key_from_request(request)
+        if key is None:
+            raise IngestError(
+                "missing_key",
+                "this collector is not on loopback: send the project key as Authorization: Bearer KEY",
+                status=401,
+            )
+        self._key_of("")  # refresh the cache when it is due
+        for project, known in self._keys.items():
+            if known == key:
+                return project
+        raise IngestError("invalid_key", "the key belongs to no project of this collector", status=403)
 
     def _key_of(self, project: str) -> str | None:
         now = time.monotonic()

@@ -6,8 +6,11 @@ decompressor as well as what goes in, and decompression stops as soon as it is p
 
 from __future__ import annotations
 
+import io
 import zlib
 
+import brotli
+import zstandard
 from starlette.requests import Request
 
 from console.core.errors import IngestError
@@ -45,9 +48,13 @@ async def read_body(request: Request, *, limit: int) -> bytes:
             if exc.status == 413:
                 raise
             return _inflate(raw, -zlib.MAX_WBITS, limit)
+    if encoding == "br":
+        return _unbrotli(raw, limit)
+    if encoding == "zstd":
+        return _unzstd(raw, limit)
     raise IngestError(
         "unsupported_encoding",
-        f"Content-Encoding {encoding!r} is not supported; use gzip, deflate or none",
+        f"Content-Encoding {encoding!r} is not supported; use gzip, deflate, br, zstd or none",
         status=415,
     )
 
@@ -61,5 +68,36 @@ def _inflate(raw: bytes, wbits: int, limit: int) -> bytes:
     if len(out) > limit or inflater.unconsumed_tail:
         raise _too_large(limit, "decompressed body")
     if not inflater.eof:
+        raise IngestError("bad_encoding", "the compressed body is truncated")
+    return out
+
+
+def _unbrotli(raw: bytes, limit: int) -> bytes:
+    inflater = brotli.Decompressor()
+    try:
+        # The output buffer stops growing near the limit, so a bomb never inflates in memory.
+        out: bytes = inflater.process(raw, output_buffer_limit=limit + 1)
+        if len(out) > limit or not inflater.can_accept_more_data():
+            raise _too_large(limit, "decompressed body")
+    except brotli.error as exc:
+        raise IngestError("bad_encoding", f"the body could not be decompressed: {exc}") from None
+    if not inflater.is_finished():
+        raise IngestError("bad_encoding", "the compressed body is truncated")
+    return out
+
+
+def _unzstd(raw: bytes, limit: int) -> bytes:
+    reader = zstandard.ZstdDecompressor().stream_reader(io.BytesIO(raw), read_across_frames=True)
+    try:
+        out = reader.read(limit + 1)
+        if len(out) > limit:
+            raise _too_large(limit, "decompressed body")
+        # The reader returns what it could of a cut stream without complaint; a second pass,
+        # now known to stay within the limit, tells whether the last frame ended.
+        check = zstandard.ZstdDecompressor().decompressobj()
+        check.decompress(raw)
+    except zstandard.ZstdError as exc:
+        raise IngestError("bad_encoding", f"the body could not be decompressed: {exc}") from None
+    if not check.eof:
         raise IngestError("bad_encoding", "the compressed body is truncated")
     return out

@@ -38,6 +38,7 @@ def serve(
     host: str = "127.0.0.1",
     port: int = 8969,
     max_body_bytes: int = 1 << 20,
+    max_envelope_bytes: int = 20 << 20,
     retention: RetentionPolicy | None = None,
 ) -> None:
     """Open (or create) the store, start the writer and serve HTTP until interrupted."""
@@ -48,6 +49,7 @@ def serve(
         host=host,
         port=port,
         max_body_bytes=max_body_bytes,
+        max_envelope_bytes=max_envelope_bytes,
         require_keys=not is_loopback(host),
     )
     app = create_app(writer=writer, settings=settings)

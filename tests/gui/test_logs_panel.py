@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import orjson
 import pytest
 from PySide6.QtCore import Qt
 
@@ -150,3 +151,42 @@ def test_a_missing_store_is_said_in_the_panel(qtbot, tmp_path, open_window):
     window = open_logs(qtbot, open_window, tmp_path / "nowhere.db")
     assert "cannot read the store" in window.logs.status.text()
     assert "nowhere.db" in window.logs.status.text()
+
+
+def test_logs_from_sentry_and_otlp_senders_are_listed_and_link_to_their_trace(qtbot, store, open_window):
+    from pathlib import Path
+
+    from console.core.ingest.otlp import decode_otlp
+    from console.core.ingest.sentry import decode_envelope
+
+    payloads = Path(__file__).parents[1] / "fixtures" / "payloads"
+    sentry = decode_envelope((payloads / "sentry" / "python-logs.envelope").read_bytes(), project="1", now_ms=0)
+    traces = decode_otlp("traces", (payloads / "otlp" / "traces.pb").read_bytes(),
+                         content_type="application/x-protobuf", project=None, now_ms=0)
+    # The recorded logs ran in a trace of their own: put them in the recorded request's trace.
+    trace_id = orjson.loads((payloads / "otlp" / "traces.json").read_bytes())["resourceSpans"][0]["scopeSpans"][0]["spans"][0]["traceId"]
+    request = orjson.loads((payloads / "otlp" / "logs.json").read_bytes())
+    for resource in request["resourceLogs"]:
+        for scope in resource["scopeLogs"]:
+            for record in scope["logRecords"]:
+                if record.get("traceId"):
+                    record["traceId"] = trace_id
+    logs = decode_otlp("logs", orjson.dumps(request), content_type="application/json", project=None, now_ms=0)
+    store.writer.write([*sentry.events, *traces.events, *logs.events])
+    expected = [e for e in [*sentry.events, *logs.events] if e.kind.value == "log"]
+
+    window = open_logs(qtbot, open_window, store.path)
+    window.logs.range.setCurrentText("All time")
+    qtbot.waitUntil(lambda: len(messages(window)) == len(expected))
+    assert sorted(messages(window)) == sorted(e.columns["message"].replace("\n", " ⏎ ") for e in expected)
+    levels = {window.logs.model.index(r, 1).data() for r in range(len(expected))}
+    assert {"info", "warning", "error"} <= levels
+
+    traced = next(r for r in range(len(expected)) if window.logs.model.row_at(r).trace_id)
+    window.logs.table.selectRow(traced)
+    assert window.logs.trace_button.isEnabled()
+    window.logs.trace_button.click()
+    related = window.logs.related
+    qtbot.waitUntil(lambda: related.rowCount() > 1)
+    kinds = {related.item(r, 1).text() for r in range(related.rowCount())}
+    assert {"transaction", "log"} <= kinds

@@ -16,8 +16,10 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import brotli
 import httpx
 import pytest
+import zstandard
 
 from tests.integration.support import (
     CollectorLauncher,
@@ -367,10 +369,10 @@ def test_unknown_content_encoding_is_415(collector: RunningCollector, http: http
     answer = http.post(
         collector.events_url(),
         content=json.dumps(custom_events("x", 1)).encode(),
-        headers={**JSON, "Content-Encoding": "br"},
+        headers={**JSON, "Content-Encoding": "compress"},
     )
     body = assert_error(answer, 415, "unsupported_encoding")
-    assert "br" in body["detail"]
+    assert "'compress'" in body["detail"] and "br, zstd" in body["detail"]
 
 
 def test_compressed_bodies_are_accepted(collector: RunningCollector, http: httpx.Client) -> None:
@@ -383,6 +385,8 @@ def test_compressed_bodies_are_accepted(collector: RunningCollector, http: httpx
         ("x-gzip", "x-gzip", gzip.compress),
         ("zlib", "deflate", zlib.compress),  # zlib-wrapped, as the standard says
         ("raw-deflate", "Deflate", raw_deflate),  # raw, as some clients send it; any letter case
+        ("brotli", "br", brotli.compress),
+        ("zstd", "zstd", zstandard.ZstdCompressor().compress),
     ]
     for label, encoding, pack in cases:
         body = pack(json.dumps(custom_events(label, 2)).encode())
@@ -400,6 +404,12 @@ def test_corrupt_or_truncated_compression_is_400(collector: RunningCollector, ht
     for body in (b"not gzip at all", packed[: len(packed) // 2]):
         answer = http.post(collector.events_url(), content=body, headers={**JSON, "Content-Encoding": "gzip"})
         assert_error(answer, 400, "bad_encoding")
+    plain = json.dumps(custom_events("x", 20)).encode()
+    for encoding, pack in (("br", brotli.compress), ("zstd", zstandard.ZstdCompressor().compress)):
+        packed = pack(plain)
+        for body in (b"not compressed at all", packed[: len(packed) // 2]):
+            answer = http.post(collector.events_url(), content=body, headers={**JSON, "Content-Encoding": encoding})
+            assert_error(answer, 400, "bad_encoding")
     assert collector.health()["committed"] == 0
 
 

@@ -9,6 +9,7 @@ with ``lookout export``.
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 import threading
 import time
@@ -131,3 +132,76 @@ def test_keys_are_required_off_loopback(tmp_path: Path) -> None:
         assert answers[way].json()["accepted"] == 1
     names = sorted(row["name"] for row in export_rows(db, "custom-events"))
     assert names == ["bearer-0", "lookout-0", "query-0", "sentry-0"]
+
+
+def sentry_event(event_id: str, *, dsn_key: str | None = None) -> bytes:
+    header: dict[str, Any] = {"event_id": event_id}
+    if dsn_key:
+        header["dsn"] = f"http://{dsn_key}@127.0.0.1:8969/shop"
+    item = json.dumps({"event_id": event_id, "message": f"event {event_id[:4]}", "platform": "python"}).encode()
+    return json.dumps(header).encode() + b"\n" + b'{"type":"event"}\n' + item + b"\n"
+
+
+def test_a_saturated_writer_tells_sentry_sdks_to_back_off(tmp_path: Path) -> None:
+    db = tmp_path / "s.db"
+    writer = GatedWriter(path=db, max_pending_events=1)
+    writer.start()
+    try:
+        app = create_app(writer=writer, settings=CollectorSettings(db_path=db))
+
+        async def scenario() -> tuple[httpx.Response, httpx.Response]:
+            async with asgi_client(app) as client:
+                held = asyncio.create_task(client.post("/api/1/envelope/", content=sentry_event("1" * 32)))
+                while not writer.holding.is_set():
+                    await asyncio.sleep(0.01)
+                refused = await client.post("/api/1/envelope/", content=sentry_event("2" * 32))
+                writer.gate.set()
+                return refused, await asyncio.wait_for(held, 15)
+
+        refused, first = asyncio.run(scenario())
+    finally:
+        writer.gate.set()
+        writer.stop()
+    assert_error(refused, 429, "busy")
+    assert refused.headers["retry-after"] == "1"
+    assert refused.headers["x-sentry-rate-limits"] == "1::organization"
+    assert first.json() == {"id": "1" * 32}
+
+
+def test_sentry_and_otlp_keys_off_loopback(tmp_path: Path) -> None:
+    db = tmp_path / "s.db"
+    home = tmp_path / "home"
+    key = run_lookout("key", "--db", str(db), "--project", "shop", home=home).strip()
+    traces = (Path(__file__).parents[1] / "fixtures" / "payloads" / "otlp" / "traces.pb").read_bytes()
+    protobuf = {"Content-Type": "application/x-protobuf"}
+    writer = StoreWriter(path=db)
+    writer.start()
+    try:
+        app = create_app(writer=writer, settings=CollectorSettings(db_path=db, host="0.0.0.0", require_keys=True))
+
+        async def scenario() -> dict[str, httpx.Response]:
+            async with asgi_client(app) as c:
+                auth = {"X-Sentry-Auth": f"Sentry sentry_version=7, sentry_key={key}"}
+                return {
+                    "no key": await c.post("/api/shop/envelope/", content=sentry_event("a" * 32)),
+                    "wrong key": await c.post("/api/shop/envelope/?sentry_key=" + "0" * 32, content=sentry_event("b" * 32)),
+                    "header": await c.post("/api/shop/envelope/", content=sentry_event("c" * 32), headers=auth),
+                    "dsn in envelope": await c.post("/api/shop/envelope/", content=sentry_event("d" * 32, dsn_key=key)),
+                    "otlp no key": await c.post("/v1/traces", content=traces, headers=protobuf),
+                    "otlp wrong": await c.post("/v1/traces", content=traces, headers={**protobuf, "Authorization": "Bearer nope"}),
+                    "otlp bearer": await c.post("/v1/traces", content=traces, headers={**protobuf, "Authorization": f"Bearer {key}"}),
+                }
+
+        answers = asyncio.run(scenario())
+    finally:
+        writer.stop()
+    assert_error(answers["no key"], 401, "missing_key")
+    assert_error(answers["wrong key"], 403, "invalid_key")
+    assert answers["header"].json() == {"id": "c" * 32}
+    assert answers["dsn in envelope"].json() == {"id": "d" * 32}
+    assert_error(answers["otlp no key"], 401, "missing_key")
+    assert_error(answers["otlp wrong"], 403, "invalid_key")
+    assert answers["otlp bearer"].status_code == 200
+    assert sorted(e["error_id"] for e in export_rows(db, "errors") if e["error_id"]) == ["c" * 32, "d" * 32]
+    # The key said which project: the service name in the payload does not override it.
+    assert {t["project"] for t in export_rows(db, "transactions")} == {"shop"}

@@ -81,6 +81,16 @@ EXPORT_KINDS: dict[str, tuple[str, tuple[str, ...]]] = {
     "assignments": ("SELECT * FROM experiment_assignments ORDER BY id", ()),
     "goals": ("SELECT * FROM experiment_goals ORDER BY id", ()),
     "retention": ("SELECT * FROM retention_log ORDER BY id", ()),
+    "span-batches": ("SELECT * FROM span_batches ORDER BY event_id", ("data",)),
+    "session-updates": ("SELECT * FROM session_updates ORDER BY event_id", ("data",)),
+    "client-reports": ("SELECT * FROM client_reports ORDER BY event_id", ("data",)),
+    "metric-points": ("SELECT * FROM metric_points ORDER BY id", ("attributes",)),
+    # The bytes stay in the store: an export lists what arrived, the window shows it.
+    "attachments": (
+        "SELECT id, event_id, ts, project, filename, content_type, attachment_type, size, truncated"
+        " FROM attachments ORDER BY id",
+        (),
+    ),
 }
 
 
