@@ -3,7 +3,7 @@
 Logs from every sender (native, Sentry structured logs, OTLP log records) share one table.
 :class:`LogQuery` says what the user filtered on; :func:`fetch_logs` pages it with keyset
 queries on ``event_id`` (newer than a cursor for the live tail, older than one for
-scrolling back), searching message and source with SQLite FTS5. :func:`related_events`
+scrolling back), searching messages with SQLite FTS5. :func:`related_events`
 gives everything that shares a log's trace or session: the click-through from a log to
 "what else happened there".
 """
@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
+
+from console.core.store.sessions import session_event_ids
 
 __all__ = [
     "LEVELS",
@@ -40,7 +42,7 @@ class LogQuery:
     """What the Logs panel shows: empty fields filter nothing.
 
     ``text`` is what the user typed into search: every word must occur (as a prefix) in the
-    message or the source. ``since_ms``/``until_ms`` bound the client timestamp.
+    message. ``since_ms``/``until_ms`` bound the client timestamp.
     """
 
     levels: tuple[str, ...] = ()
@@ -204,7 +206,7 @@ def related_events(
     """Every event of the trace and of the session, oldest first (each event once).
 
     Trace members are found in the tables that carry a trace id (transactions, span
-    batches' spans, errors, logs); session members through the events index.
+    batches' spans, errors, logs); session members through the session index.
     """
     found: dict[int, RelatedEvent] = {}
     if trace_id:
@@ -220,10 +222,10 @@ def related_events(
         for event_id, ts, kind, summary in rows:
             found[event_id] = RelatedEvent(event_id, ts, kind, summary, trace_id, "trace")
     if session_id:
+        ids = session_event_ids(conn, session_id, limit=limit)
         rows = conn.execute(
-            "SELECT id, ts, kind, summary FROM events WHERE session_id = ? ORDER BY id DESC LIMIT ?",
-            (session_id, limit),
-        ).fetchall()
+            f"SELECT id, ts, kind, summary FROM events WHERE id IN ({', '.join('?' * len(ids))})", ids
+        ).fetchall() if ids else []
         for event_id, ts, kind, summary in rows:
             found.setdefault(event_id, RelatedEvent(event_id, ts, kind, summary, None, "session"))
     return sorted(found.values(), key=lambda e: (e.ts, e.event_id))[:limit]

@@ -179,8 +179,16 @@ MIGRATIONS: list[list[str]] = [
         "ALTER TABLE logs ADD COLUMN trace_id TEXT",
         "ALTER TABLE logs ADD COLUMN span_id TEXT",
         "CREATE INDEX logs_trace ON logs(trace_id) WHERE trace_id IS NOT NULL",
-        "CREATE INDEX logs_ts ON logs(ts)",
-        "CREATE INDEX events_session ON events(session_id, id) WHERE session_id IS NOT NULL",
+        # Which events belong to a session, filled by the writer in sorted batches every few
+        # seconds (see store/sessions.py): an index on events(session_id) updated per commit
+        # dirties a page per live session and cost a third of the ingest rate.
+        """CREATE TABLE session_index (
+            session_id TEXT NOT NULL,
+            event_id INTEGER NOT NULL,
+            PRIMARY KEY (session_id, event_id)) WITHOUT ROWID""",
+        """CREATE TABLE store_meta (
+            key TEXT PRIMARY KEY,
+            value INTEGER NOT NULL)""",
         # Spans that arrived without their root (OTLP exports spans as they end, children
         # before parents): a batch event per trace, its spans as child rows.
         f"""CREATE TABLE span_batches ({_COMMON},
@@ -220,15 +228,15 @@ MIGRATIONS: list[list[str]] = [
             project TEXT NOT NULL,
             format TEXT NOT NULL, size INTEGER NOT NULL, truncated INTEGER NOT NULL, body BLOB)""",
         "CREATE INDEX raw_payloads_event ON raw_payloads(event_id)",
+        # Messages only: sources have their own exact filter, and each indexed column costs
+        # the writer. Logs are paged newest-first by event_id, so no index on ts either. The
+        # writer indexes each commit's logs in one statement (a per-row trigger costs more);
+        # retention's deletes go through the trigger.
         """CREATE VIRTUAL TABLE logs_fts USING fts5(
-            message, source, content='logs', content_rowid='event_id')""",
-        "INSERT INTO logs_fts(rowid, message, source) SELECT event_id, message, source FROM logs",
-        """CREATE TRIGGER logs_fts_insert AFTER INSERT ON logs BEGIN
-            INSERT INTO logs_fts(rowid, message, source) VALUES (new.event_id, new.message, new.source);
-        END""",
+            message, content='logs', content_rowid='event_id')""",
+        "INSERT INTO logs_fts(rowid, message) SELECT event_id, message FROM logs",
         """CREATE TRIGGER logs_fts_delete AFTER DELETE ON logs BEGIN
-            INSERT INTO logs_fts(logs_fts, rowid, message, source)
-            VALUES ('delete', old.event_id, old.message, old.source);
+            INSERT INTO logs_fts(logs_fts, rowid, message) VALUES ('delete', old.event_id, old.message);
         END""",
     ],
 ]

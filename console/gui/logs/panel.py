@@ -85,7 +85,7 @@ class LogsPanel(QWidget):
 
         self.level = QComboBox()
         self.level.addItems(list(_MIN_LEVELS))
-        self.search = QLineEdit(placeholderText="Search messages and sources…")
+        self.search = QLineEdit(placeholderText="Search messages (every word, by prefix)…")
         self.search.setClearButtonEnabled(True)
         self.source = QComboBox()
         self.source.addItem("All sources", None)
