@@ -25,6 +25,7 @@ from console.collector.body import read_body
 from console.collector.intake import (
     CollectorSettings,
     CollectorStats,
+    FastJSONResponse,
     Intake,
     commit,
     error_response,
@@ -100,14 +101,14 @@ def create_app(*, writer: StoreWriter, settings: CollectorSettings) -> Starlette
                 "unknown_types": dict(batch.unknown_types),
             }
             if not batch.events and (rejected or batch.unknown_types):
-                return JSONResponse(
+                return FastJSONResponse(
                     {"error": "no_valid_events", "detail": "no event in the request could be stored", **answer},
                     status_code=400,
                 )
             if batch.events:
                 await commit(writer, batch.events)
             stats.accepted += len(batch.events)
-            return JSONResponse(answer)
+            return FastJSONResponse(answer)
         except IngestError as exc:
             return error_response(exc.code, exc.detail, exc.status)
         except StoreUnavailable as exc:

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import orjson
 from starlette.responses import JSONResponse
 
 from console.collector.auth import ProjectKeys
@@ -22,7 +23,15 @@ from console.core.errors import IngestError
 from console.core.events import Event
 from console.core.store.writer import StoreWriter
 
-__all__ = ["CollectorSettings", "CollectorStats", "Intake", "commit", "error_response", "valid_project"]
+__all__ = [
+    "CollectorSettings",
+    "CollectorStats",
+    "FastJSONResponse",
+    "Intake",
+    "commit",
+    "error_response",
+    "valid_project",
+]
 
 _PROJECT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
@@ -52,9 +61,18 @@ class CollectorStats:
     unknown_types: Counter[str] = field(default_factory=Counter)
 
 
-def error_response(code: str, detail: str, status: int, headers: dict[str, str] | None = None) -> JSONResponse:
+class FastJSONResponse(JSONResponse):
+    """A JSON answer rendered with orjson: the ingest paths answer thousands a second."""
+
+    def render(self, content: object) -> bytes:
+        return orjson.dumps(content)
+
+
+def error_response(
+    code: str, detail: str, status: int, headers: dict[str, str] | None = None
+) -> FastJSONResponse:
     """The one shape of every error answer."""
-    return JSONResponse({"error": code, "detail": detail}, status_code=status, headers=headers)
+    return FastJSONResponse({"error": code, "detail": detail}, status_code=status, headers=headers)
 
 
 async def commit(writer: StoreWriter, events: Sequence[Event]) -> None:

@@ -19,11 +19,11 @@ from collections.abc import Callable
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
 from console.collector.body import read_body
-from console.collector.intake import Intake, commit, error_response, valid_project
+from console.collector.intake import FastJSONResponse, Intake, commit, error_response, valid_project
 from console.core.errors import IngestError, StoreUnavailable
 from console.core.ingest.sentry import SentryBatch, decode_envelope, decode_store_event
 
@@ -62,7 +62,7 @@ def sentry_routes(intake: Intake) -> list[Route]:
                 await commit(intake.writer, batch.events)
             intake.stats.accepted += len(batch.events)
             answer: dict[str, Any] = {"id": batch.event_id} if batch.event_id else {}
-            return JSONResponse(answer)
+            return FastJSONResponse(answer)
         except IngestError as exc:
             return error_response(exc.code, exc.detail, exc.status)
         except StoreUnavailable as exc:

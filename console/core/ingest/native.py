@@ -141,7 +141,7 @@ def _text(obj: dict[str, Any], key: str, *, required: bool = False, limit: int =
         if required:
             raise _Reject(f"'{key}' is required")
         return None
-    if isinstance(value, bool) or not isinstance(value, str | int | float):
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
         raise _Reject(f"'{key}' must be a string")
     text = value if isinstance(value, str) else str(value)
     if required and not text:
@@ -157,7 +157,7 @@ def _number(obj: dict[str, Any], key: str, *, non_negative: bool = True) -> floa
     value = obj.get(key)
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, int | float):
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise _Reject(f"'{key}' must be a number")
     number = float(value)
     if not math.isfinite(number) or abs(number) > _MAX_NUMBER:
@@ -191,7 +191,7 @@ def _timestamp(obj: dict[str, Any], now_ms: int, key: str = "timestamp") -> int:
             return int(parsed.timestamp() * 1000)
         except (OverflowError, OSError, ValueError):
             raise _Reject(f"'{key}' is out of range") from None
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
         raise _Reject(f"'{key}' must be milliseconds since the epoch or an ISO 8601 string")
     if value < 0:
         raise _Reject(f"'{key}' must not be negative")

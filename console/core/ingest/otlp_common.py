@@ -273,7 +273,7 @@ def double(obj: dict[str, Any], name: str) -> float | None:
             value = float(value)
         except ValueError:
             raise ItemRejected(f"'{name}' must be a number") from None
-    if isinstance(value, bool) or not isinstance(value, int | float):
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise ItemRejected(f"'{name}' must be a number")
     number = float(value)
     return number if math.isfinite(number) else None
@@ -384,7 +384,7 @@ def first_text(attrs: dict[str, Any], *keys: str, limit: int = MAX_ID) -> str | 
         value = attrs.get(key)
         if isinstance(value, str) and value:
             return clip(value, limit)
-        if isinstance(value, int | float) and not isinstance(value, bool):
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
             return str(value)
     return None
 

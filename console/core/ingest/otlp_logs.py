@@ -165,7 +165,7 @@ def _page_load(
     if column is None:
         return None
     value = attrs.get("browser.web_vital.value", attrs.get("web_vital.value"))
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value) or value < 0:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
         raise ItemRejected("'browser.web_vital.value' must be a non-negative number")
     url = url or first_text(resource.attributes, *_URL_KEYS, limit=MAX_STRING)
     route = path_of(url) or first_text(attrs, "url.path")
@@ -199,7 +199,7 @@ def _assignment(attrs: dict[str, Any], timestamp: int, resource: ResourceInfo, d
         value = attrs.get("feature_flag.result.value")
         if isinstance(value, bool):
             variant = "true" if value else "false"
-        elif isinstance(value, str | int | float) and value != "":
+        elif isinstance(value, (str, int, float)) and value != "":
             variant = clip(str(value), MAX_ID)
         else:
             raise ItemRejected("'feature_flag.result.variant' (or 'feature_flag.result.value') is required")

@@ -230,7 +230,7 @@ def _error(payload: dict[str, Any], *, project: str, now_ms: int, event_id: str 
     message = (outer.value if outer else "") or said or ""
     client_fp = payload.get("fingerprint")
     if isinstance(client_fp, list) and client_fp and all(
-        isinstance(part, str | int | float) and not isinstance(part, bool) for part in client_fp
+        isinstance(part, (str, int, float)) and not isinstance(part, bool) for part in client_fp
     ):
         client_parts: list[str] | None = [str(part) for part in client_fp]
     else:

@@ -57,7 +57,7 @@ def text(obj: dict[str, Any], key: str, *, required: bool = False, limit: int = 
         if required:
             raise Reject(f"'{key}' is required")
         return None
-    if isinstance(value, bool) or not isinstance(value, str | int | float):
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
         raise Reject(f"'{key}' must be a string, not {_kind(value)}")
     result = value if isinstance(value, str) else str(value)
     if required and not result:
@@ -75,7 +75,7 @@ def number(obj: dict[str, Any], key: str, *, non_negative: bool = True) -> float
     value = obj.get(key)
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, int | float):
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise Reject(f"'{key}' must be a number, not {_kind(value)}")
     result = float(value)
     if not math.isfinite(result) or abs(result) > _MAX_NUMBER:
@@ -131,7 +131,7 @@ def seconds(parent: dict[str, Any], key: str) -> float | None:
                 result = parsed.timestamp()
             except (OverflowError, OSError, ValueError):
                 raise Reject(f"'{key}' is out of range") from None
-    elif isinstance(value, bool) or not isinstance(value, int | float):
+    elif isinstance(value, bool) or not isinstance(value, (int, float)):
         raise Reject(f"'{key}' must be seconds since the epoch or an RFC 3339 string")
     else:
         result = float(value)
@@ -185,12 +185,12 @@ def tag(tags: Any, *keys: str) -> str | None:
     if isinstance(tags, dict):
         pairs = tags.items()
     elif isinstance(tags, list):
-        pairs = (t for t in tags if isinstance(t, list | tuple) and len(t) == 2)
+        pairs = (t for t in tags if isinstance(t, (list, tuple)) and len(t) == 2)
     else:
         return None
     found = {
         name: value for name, value in pairs
-        if name in keys and isinstance(value, str | int) and not isinstance(value, bool) and value != ""
+        if name in keys and isinstance(value, (str, int)) and not isinstance(value, bool) and value != ""
     }
     for key in keys:
         if key in found:

@@ -417,7 +417,7 @@ def _attr(attrs: dict[str, Any], key: str) -> str | None:
 
 def _good(value: Any) -> TypeGuard[float]:
     return (
-        isinstance(value, int | float) and not isinstance(value, bool)
+        isinstance(value, (int, float)) and not isinstance(value, bool)
         and math.isfinite(value) and 0 <= value <= 2**53
     )
 

@@ -451,6 +451,6 @@ class StoreWriter:
 
 
 def _cell(value: Any) -> Any:
-    if isinstance(value, dict | list):
+    if isinstance(value, (dict, list)):
         return orjson.dumps(value).decode()
     return value
