@@ -97,7 +97,7 @@ def _parser() -> argparse.ArgumentParser:
 
     export = sub.add_parser("export", help="write a store's rows of one kind as JSON or CSV")
     export.add_argument("--db", type=Path, required=True)
-    export.add_argument("--kind", required=True, help="issues, errors, transactions, spans, ...")
+    export.add_argument("--kind", required=True, help="issues, errors, transactions, spans, logs, releases, ... (a wrong kind lists them all)")
     export.add_argument("--format", choices=["json", "csv"], default="json")
     export.add_argument("--out", type=Path, default=None, help="file to write (default: stdout)")
     export.set_defaults(run=_run_export)
@@ -146,7 +146,7 @@ def _run_demo_traffic(args: argparse.Namespace) -> int:
     try:
         stats = run_demo_traffic(
             args.url, rate=args.rate, duration=args.duration, project=args.project,
-            seed=args.seed, stop=stop,
+            seed=args.seed, stop=stop, metrics_every_s=5.0,
         )
     except KeyboardInterrupt:
         return 0
@@ -239,7 +239,7 @@ def _run_window(args: argparse.Namespace) -> int:
 
             demo_url = url
             demo_thread = threading.Thread(
-                target=lambda: run_demo_traffic(demo_url, rate=args.rate, stop=stop_demo),
+                target=lambda: run_demo_traffic(demo_url, rate=args.rate, stop=stop_demo, metrics_every_s=5.0),
                 name="lookout.demo",
                 daemon=True,
             )

@@ -22,6 +22,8 @@ from datetime import UTC, datetime
 import httpx
 import orjson
 
+from console.core.demo_metrics import DemoMetrics
+
 __all__ = ["EXPERIMENT_ID", "DemoScenario", "DemoStats", "run_demo_traffic"]
 
 Payload = dict[str, object]
@@ -472,10 +474,24 @@ def _count_answer(response: httpx.Response, stats: DemoStats) -> None:
             rejected if isinstance(rejected, int) else 0)
 
 
+def _post_metrics(http: httpx.Client, url: str, project: str, metrics: DemoMetrics) -> None:
+    try:
+        http.post(
+            f"{url.rstrip('/')}/v1/metrics",
+            content=orjson.dumps(metrics.export(int(time.time() * 1000))),
+            headers={"Content-Type": "application/json", "X-Lookout-Project": project},
+        )
+    except httpx.HTTPError as exc:
+        log.warning("demo traffic: metrics export failed: %s", exc)
+
+
 def run_demo_traffic(url: str, *, rate: float = 50.0, duration: float | None = None, batch_size: int = 20,
                      project: str = "demo", seed: int | None = None, stop: threading.Event | None = None,
-                     client: httpx.Client | None = None) -> DemoStats:
+                     client: httpx.Client | None = None, metrics_every_s: float | None = None) -> DemoStats:
     """POST simulated traffic to the collector at ``url`` at about ``rate`` events per second.
+
+    With ``metrics_every_s`` it also posts an OTLP JSON metrics export that often to
+    ``/v1/metrics`` (:mod:`console.core.demo_metrics`); those requests are not counted.
 
     Runs until ``duration`` seconds have passed or ``stop`` is set.  A batch answered 429 or
     503 is retried after the collector's Retry-After; a connection error is retried with
@@ -494,11 +510,16 @@ def run_demo_traffic(url: str, *, rate: float = 50.0, duration: float | None = N
     interval = batch_size / rate
     due, streak = started, 0
     batch: list[Payload] | None = None
+    metrics = DemoMetrics(service=project, seed=seed) if metrics_every_s else None
+    metrics_due = started
     try:
         while not halt.is_set():
             now = time.monotonic()
             if now >= deadline:
                 break
+            if metrics is not None and metrics_every_s and now >= metrics_due:
+                metrics_due = now + metrics_every_s
+                _post_metrics(http, url, project, metrics)
             if now < due:
                 halt.wait(min(due, deadline) - now)
                 continue

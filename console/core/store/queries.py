@@ -16,6 +16,7 @@ from typing import Any
 import orjson
 
 from console.core.errors import StoreError
+from console.core.store.release_health import release_health
 from console.core.store.schema import SCHEMA_VERSION, connect
 
 __all__ = ["EXPORT_KINDS", "ActivityRow", "StoreInfo", "StoreReader", "StreamRow"]
@@ -183,10 +184,17 @@ class StoreReader:
         return StoreInfo(self.path, size, self.latest_event_id(), int(dropped), last_at, reason)
 
     def export(self, kind: str) -> Iterator[dict[str, Any]]:
-        """Every row of an export kind as a dict, JSON columns decoded."""
+        """Every row of an export kind as a dict, JSON columns decoded.
+
+        An unknown kind raises StoreError here, before any row is produced.
+        """
+        if kind == "releases":
+            return self._release_rows()
         if kind not in EXPORT_KINDS:
-            raise StoreError(f"unknown export kind {kind!r}; choose from {', '.join(EXPORT_KINDS)}")
-        sql, json_columns = EXPORT_KINDS[kind]
+            raise StoreError(f"unknown export kind {kind!r}; choose from {', '.join([*EXPORT_KINDS, 'releases'])}")
+        return self._table_rows(*EXPORT_KINDS[kind])
+
+    def _table_rows(self, sql: str, json_columns: tuple[str, ...]) -> Iterator[dict[str, Any]]:
         cursor = self._conn.execute(sql)
         names = [d[0] for d in cursor.description]
         for row in cursor:
@@ -195,3 +203,11 @@ class StoreReader:
                 if isinstance(record.get(column), str):
                     record[column] = orjson.loads(record[column])
             yield record
+
+    def _release_rows(self) -> Iterator[dict[str, Any]]:
+        for health in release_health(self._conn):
+            yield {
+                "project": health.project, "release": health.release, "sessions": health.sessions,
+                "crashed": health.crashed, "abnormal": health.abnormal, "errored": health.errored,
+                "crash_free_rate": health.crash_free_rate,
+            }

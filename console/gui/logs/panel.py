@@ -69,9 +69,11 @@ class LogsPanel(QWidget):
 
     Signals:
         ready(): the first page of logs (or the store's failure) has arrived (once).
+        relatedShown(): the trace or session timeline of the selected line was filled.
     """
 
     ready = Signal()
+    relatedShown = Signal()
 
     def __init__(self, *, jobs: StoreJobs, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -214,6 +216,20 @@ class LogsPanel(QWidget):
             sources=(source,) if source else (),
             since_ms=None if back is None else int(time.time() * 1000) - back,
         )
+
+    def open_first(self, *, level: str = "error") -> bool:
+        """Select the newest line of ``level`` (else the newest line) and ask for its
+        timeline, as a user reading the latest failure would; False when there is no line.
+        Used by ``lookout screenshot``; ``relatedShown`` fires when the timeline is in."""
+        rows = [r for r in range(self.model.rowCount()) if self.model.row_at(r).level == level]
+        if not rows and self.model.rowCount() == 0:
+            return False
+        self.table.selectRow(rows[0] if rows else 0)
+        log = self._selected
+        if log is None or not (log.trace_id or log.session_id):
+            return False
+        self._show_related("trace" if log.trace_id else "session")
+        return True
 
     @Slot()
     def reload(self) -> None:
@@ -366,6 +382,7 @@ class LogsPanel(QWidget):
                 self.related.setItem(row, column, item)
         self.related.resizeColumnToContents(0)
         self.related.resizeColumnToContents(1)
+        self.relatedShown.emit()
 
     # --- status ---------------------------------------------------------------------------
 

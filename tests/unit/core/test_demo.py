@@ -382,3 +382,43 @@ def test_connection_errors_are_counted_not_raised() -> None:
 def test_rejects_nonsense_rate() -> None:
     with pytest.raises(ValueError):
         run_demo_traffic("http://127.0.0.1:1", rate=0)
+
+
+def test_metrics_exports_decode_into_growing_series() -> None:
+    from console.core.demo_metrics import DemoMetrics
+    from console.core.ingest.otlp import decode_otlp
+
+    metrics = DemoMetrics(service="shop", seed=3)
+    first = decode_otlp("metrics", json.dumps(metrics.export(1_000)).encode(),
+                        content_type="application/json", project=None, now_ms=0)
+    second = decode_otlp("metrics", json.dumps(metrics.export(6_000)).encode(),
+                         content_type="application/json", project=None, now_ms=0)
+    assert first.rejected == 0 and second.rejected == 0
+    points = {}
+    for batch in (first, second):
+        (event,) = batch.events
+        assert event.project == "shop"
+        for table, row in event.children:
+            assert table == "metric_points"
+            points.setdefault(row["name"], []).append(row)
+    assert set(points) == {"app.js_heap.used", "app.api.calls", "app.render.duration"}
+    calls = [p["value"] for p in points["app.api.calls"]]
+    assert calls[1] > calls[0] > 0  # a cumulative counter
+    renders = points["app.render.duration"]
+    assert renders[1]["count"] > renders[0]["count"] and renders[0]["type"] == "histogram"
+    assert [p["ts"] for p in points["app.js_heap.used"]] == [1_000, 6_000]
+
+
+def test_metrics_are_posted_to_v1_metrics_when_asked(collector_factory: Callable[..., Collector]) -> None:
+    def answer(collector: Collector) -> tuple[int, dict[str, str], bytes]:
+        if collector.paths[-1] == "/v1/metrics":
+            return 200, {}, b"{}"
+        return accept_all(collector)
+
+    collector = collector_factory(answer)
+    stats = run_demo_traffic(collector.url, rate=200, batch_size=10, duration=0.6, seed=2, metrics_every_s=0.25)
+    assert stats.failed_requests == 0
+    metric_bodies = [b for p, b in zip(collector.paths, collector.bodies, strict=True) if p == "/v1/metrics"]
+    assert 2 <= len(metric_bodies) <= 4
+    assert all("resourceMetrics" in body for body in metric_bodies)
+    assert stats.requests == len(collector.bodies) - len(metric_bodies)
