@@ -20,7 +20,7 @@ import binascii
 import functools
 import math
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -62,6 +62,7 @@ __all__ = [
     "read_resource",
     "sanitise_project",
     "scope_of",
+    "scopes",
     "text",
     "time_ms",
     "top_level",
@@ -173,6 +174,38 @@ def entries(container: Any, name: str, out: Output) -> list[dict[str, Any]]:
     if len(kept) != len(found):
         out.reject(f"every entry of '{name}' must be an object", len(found) - len(kept))
     return kept
+
+
+def scopes(
+    request: dict[str, Any],
+    resource_key: str,
+    scope_key: str,
+    item_key: str,
+    *,
+    project: str | None,
+    out: Output,
+    count: Callable[..., int] | None = None,
+) -> Iterator[tuple[ResourceInfo, dict[str, Any], dict[str, Any]]]:
+    """Each readable scope container of a request with its resource and scope.
+
+    A resource or scope that cannot be read is rejected here, counting the items under it
+    (``item_key`` below the scope, e.g. ``spans``; ``count`` when an item is not what OTLP
+    counts, as for metrics' data points), so every signal walks a request alike.
+    """
+    count = count or count_items
+    for container in top_level(request, resource_key):
+        try:
+            resource = read_resource(container, project)
+        except ItemRejected as exc:
+            out.reject(f"resource: {exc}", count(container, scope_key, item_key))
+            continue
+        for scoped in entries(container, scope_key, out):
+            try:
+                scope = scope_of(scoped)
+            except ItemRejected as exc:
+                out.reject(f"scope: {exc}", count(scoped, item_key))
+                continue
+            yield resource, scope, scoped
 
 
 def items_under(container: Any, *path: str) -> list[Any]:

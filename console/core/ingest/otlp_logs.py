@@ -19,7 +19,6 @@ from console.core.ingest.otlp_common import (
     ResourceInfo,
     any_value,
     attributes,
-    count_items,
     entries,
     enum,
     error_event,
@@ -28,11 +27,9 @@ from console.core.ingest.otlp_common import (
     ident,
     json_text,
     path_of,
-    read_resource,
-    scope_of,
+    scopes,
     text,
     time_ms,
-    top_level,
     who,
 )
 
@@ -61,27 +58,16 @@ _URL_KEYS = ("url.full", "browser.page.url", "http.url", "page.url")
 def decode_logs(request: dict[str, Any], *, project: str | None, out: Output) -> None:
     """Append the events of an ExportLogsServiceRequest (as a dict) to ``out``."""
     read = 0
-    for container in top_level(request, "resourceLogs"):
-        try:
-            resource = read_resource(container, project)
-        except ItemRejected as exc:
-            out.reject(f"resource: {exc}", count_items(container, "scopeLogs", "logRecords"))
-            continue
-        for scope_logs in entries(container, "scopeLogs", out):
-            try:
-                scope = scope_of(scope_logs)
-            except ItemRejected as exc:
-                out.reject(f"scope: {exc}", count_items(scope_logs, "logRecords"))
+    for resource, scope, scoped in scopes(request, "resourceLogs", "scopeLogs", "logRecords", project=project, out=out):
+        for raw in entries(scoped, "logRecords", out):
+            read += 1
+            if read > MAX_EVENTS_PER_REQUEST:
+                out.reject(f"over {MAX_EVENTS_PER_REQUEST} log records in one request")
                 continue
-            for raw in entries(scope_logs, "logRecords", out):
-                read += 1
-                if read > MAX_EVENTS_PER_REQUEST:
-                    out.reject(f"over {MAX_EVENTS_PER_REQUEST} log records in one request")
-                    continue
-                try:
-                    out.events.append(_record(raw, scope, resource, out.now_ms))
-                except ItemRejected as exc:
-                    out.reject(f"log record: {exc}")
+            try:
+                out.events.append(_record(raw, scope, resource, out.now_ms))
+            except ItemRejected as exc:
+                out.reject(f"log record: {exc}")
 
 
 def _level_of(severity_number: int, severity_text: str | None) -> str:

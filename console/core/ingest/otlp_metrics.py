@@ -24,11 +24,9 @@ from console.core.ingest.otlp_common import (
     enum,
     int64,
     items_under,
-    read_resource,
-    scope_of,
+    scopes,
     text,
     time_ms,
-    top_level,
     uint64,
 )
 from console.core.ingest.otlp_common import (
@@ -85,42 +83,33 @@ def decode_metrics(request: dict[str, Any], *, project: str | None, out: Output)
     """
     batches: dict[str, _Batch] = {}
     read = 0
-    for container in top_level(request, "resourceMetrics"):
-        try:
-            resource = read_resource(container, project)
-        except ItemRejected as exc:
-            out.reject(f"resource: {exc}", _count_points(container, "scopeMetrics", "metrics"))
-            continue
+    for resource, scope, scope_metrics in scopes(
+        request, "resourceMetrics", "scopeMetrics", "metrics", project=project, out=out, count=_count_points
+    ):
         batch = batches.setdefault(resource.project, _Batch(resource.project))
         if resource.attributes not in batch.resources:
             batch.resources.append(resource.attributes)
-        for scope_metrics in entries(container, "scopeMetrics", out):
+        for metric in entries(scope_metrics, "metrics", out):
             try:
-                scope = scope_of(scope_metrics)
+                name = text(metric, "name", required=True, limit=MAX_ID) or ""
+                unit = text(metric, "unit", limit=MAX_ID)
+                kind, points = _data_of(metric)
             except ItemRejected as exc:
-                out.reject(f"scope: {exc}", _count_points(scope_metrics, "metrics"))
+                out.reject(f"metric: {exc}", _count_points(metric))
                 continue
-            for metric in entries(scope_metrics, "metrics", out):
-                try:
-                    name = text(metric, "name", required=True, limit=MAX_ID) or ""
-                    unit = text(metric, "unit", limit=MAX_ID)
-                    kind, points = _data_of(metric)
-                except ItemRejected as exc:
-                    out.reject(f"metric: {exc}", _count_points(metric))
+            if points is None:
+                continue  # a metric with no data: nothing to keep, nothing wrong
+            if name not in batch.metrics:
+                batch.metrics[name] = _describe(metric, name, unit, kind, points, scope)
+            for point in entries(points, "dataPoints", out):
+                read += 1
+                if read > MAX_EVENTS_PER_REQUEST:
+                    out.reject(f"over {MAX_EVENTS_PER_REQUEST} data points in one request")
                     continue
-                if points is None:
-                    continue  # a metric with no data: nothing to keep, nothing wrong
-                if name not in batch.metrics:
-                    batch.metrics[name] = _describe(metric, name, unit, kind, points, scope)
-                for point in entries(points, "dataPoints", out):
-                    read += 1
-                    if read > MAX_EVENTS_PER_REQUEST:
-                        out.reject(f"over {MAX_EVENTS_PER_REQUEST} data points in one request")
-                        continue
-                    try:
-                        batch.rows.append(_point(point, name, unit, kind, resource, out.now_ms))
-                    except ItemRejected as exc:
-                        out.reject(f"metric {clip(name, 60)!r}: {exc}")
+                try:
+                    batch.rows.append(_point(point, name, unit, kind, resource, out.now_ms))
+                except ItemRejected as exc:
+                    out.reject(f"metric {clip(name, 60)!r}: {exc}")
     for batch in batches.values():
         if batch.rows:
             out.events.append(batch.event())

@@ -19,7 +19,6 @@ from console.core.ingest.otlp_common import (
     Output,
     ResourceInfo,
     attributes,
-    count_items,
     each,
     entries,
     enum,
@@ -28,11 +27,9 @@ from console.core.ingest.otlp_common import (
     ident,
     nanos,
     path_of,
-    read_resource,
-    scope_of,
+    scopes,
     text,
     time_ms,
-    top_level,
     uint64,
     who,
 )
@@ -95,30 +92,22 @@ class _Span:
 def decode_traces(request: dict[str, Any], *, project: str | None, out: Output) -> None:
     """Append the events of an ExportTraceServiceRequest (as a dict) to ``out``."""
     read = 0
-    for container in top_level(request, "resourceSpans"):
-        try:
-            resource = read_resource(container, project)
-        except ItemRejected as exc:
-            out.reject(f"resource: {exc}", count_items(container, "scopeSpans", "spans"))
-            continue
-        spans: list[_Span] = []
-        for scope_spans in entries(container, "scopeSpans", out):
-            try:
-                scope = scope_of(scope_spans)
-            except ItemRejected as exc:
-                out.reject(f"scope: {exc}", count_items(scope_spans, "spans"))
+    # Spans join roots within their resource: a request's resources are separate processes.
+    per_resource: dict[int, tuple[ResourceInfo, list[_Span]]] = {}
+    for resource, scope, scoped in scopes(request, "resourceSpans", "scopeSpans", "spans", project=project, out=out):
+        spans = per_resource.setdefault(id(resource), (resource, []))[1]
+        for raw in entries(scoped, "spans", out):
+            read += 1
+            if read > MAX_EVENTS_PER_REQUEST:
+                out.reject(f"over {MAX_EVENTS_PER_REQUEST} spans in one request")
                 continue
-            for raw in entries(scope_spans, "spans", out):
-                read += 1
-                if read > MAX_EVENTS_PER_REQUEST:
-                    out.reject(f"over {MAX_EVENTS_PER_REQUEST} spans in one request")
-                    continue
-                try:
-                    spans.append(_read_span(raw, scope))
-                except ItemRejected as exc:
-                    name = raw.get("name")
-                    label = f"span {clip(name, 60)!r}" if isinstance(name, str) and name else "span"
-                    out.reject(f"{label}: {exc}")
+            try:
+                spans.append(_read_span(raw, scope))
+            except ItemRejected as exc:
+                name = raw.get("name")
+                label = f"span {clip(name, 60)!r}" if isinstance(name, str) and name else "span"
+                out.reject(f"{label}: {exc}")
+    for resource, spans in per_resource.values():
         _emit(spans, resource, out)
 
 
