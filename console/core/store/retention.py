@@ -13,7 +13,6 @@ from dataclasses import dataclass
 
 from console.core.events import KIND_TABLES
 from console.core.store.schema import CHILD_TABLES
-from console.core.store.sessions import forget_sessions
 
 __all__ = ["RetentionPolicy", "RetentionRun", "apply_retention", "live_bytes"]
 
@@ -88,7 +87,6 @@ def apply_retention(conn: sqlite3.Connection, policy: RetentionPolicy, *, now_ms
 
 
 def _drop_up_to(conn: sqlite3.Connection, up_to: int) -> int:
-    forget_sessions(conn, up_to=up_to)
     for table in KIND_TABLES.values():
         conn.execute(f"DELETE FROM {table} WHERE event_id <= ?", (up_to,))
     for table in CHILD_TABLES:

@@ -27,7 +27,6 @@ from console.core.errors import StoreError, StoreUnavailable
 from console.core.events import KIND_TABLES, Event, Kind
 from console.core.store.retention import RetentionPolicy, apply_retention
 from console.core.store.schema import CHILD_TABLES, connect, migrate
-from console.core.store.sessions import index_sessions
 
 __all__ = ["StoreWriter", "WriterStats"]
 
@@ -102,7 +101,6 @@ class StoreWriter:
         retention: RetentionPolicy | None = None,
         max_pending_events: int = 100_000,
         max_batch_events: int = 20_000,
-        session_index_interval_s: float = 2.0,
     ) -> None:
         self.path = Path(path)
         self.retention = retention or RetentionPolicy()
@@ -125,8 +123,6 @@ class StoreWriter:
         self._next_id = self._first_free_id()
         self._projects = {row[0] for row in self._conn.execute("SELECT name FROM projects")}
         self._last_retention = 0.0
-        self.session_index_interval_s = session_index_interval_s
-        self._last_session_index = 0.0
         self._checkpointer: threading.Thread | None = None
         self._stopping = threading.Event()
 
@@ -198,7 +194,6 @@ class StoreWriter:
                 first = self._queue.get(timeout=1.0)
             except queue.Empty:
                 self._maybe_retain()
-                self._maybe_index_sessions()
                 continue
             jobs: list[_Job] = []
             count = 0
@@ -218,7 +213,6 @@ class StoreWriter:
             if jobs:
                 self._commit(jobs, count)
             self._maybe_retain()
-            self._maybe_index_sessions(force=stopping)
         log.debug("writer stopped after %d commits", self.stats.commits)
 
     def _commit(self, jobs: list[_Job], count: int) -> None:
@@ -391,20 +385,6 @@ class StoreWriter:
             log.info("retention (%s) dropped %d events up to id %d", run.reason, run.rows, run.up_to_event_id)
         # While a large trim is under way, come back at once after the next commit.
         self._last_retention = 0.0 if run is not None and run.more else now
-
-    def _maybe_index_sessions(self, *, force: bool = False) -> None:
-        now = time.monotonic()
-        if not force and now - self._last_session_index < self.session_index_interval_s:
-            return
-        self._last_session_index = now
-        try:
-            self._conn.execute("BEGIN IMMEDIATE")
-            index_sessions(self._conn)
-            self._conn.execute("COMMIT")
-        except sqlite3.Error as exc:
-            log.error("indexing sessions failed: %s", exc)
-            if self._conn.in_transaction:
-                self._conn.execute("ROLLBACK")
 
     def _checkpoint_loop(self, interval_s: float = 0.5) -> None:
         """Copy the WAL into the main file from a connection of its own, twice a second.

@@ -1,9 +1,8 @@
-"""The session index: batched by the writer, read together with what it has not reached yet."""
+"""The bucketed session index, retention of what Sentry events bring, and trace timelines."""
 
 from __future__ import annotations
 
 import sqlite3
-import time
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +10,7 @@ from console.core.ingest.sentry import decode_envelope
 from console.core.store.log_queries import LogQuery, fetch_logs, related_events
 from console.core.store.retention import RetentionPolicy
 from console.core.store.schema import connect
-from console.core.store.sessions import indexed_up_to, session_event_ids
+from console.core.store.sessions import _SQL, session_event_ids
 from console.core.store.writer import StoreWriter
 from tests.unit.core.store.conftest import events_of
 from tests.unit.core.store.test_retention import DAY, run
@@ -23,47 +22,32 @@ def log(message: str, session: str) -> dict[str, Any]:
     return {"type": "log", "level": "info", "message": message, "sessionId": session}
 
 
-def test_a_session_is_found_before_and_after_the_writer_indexes_it(store_path: Path) -> None:
-    writer = StoreWriter(path=store_path, session_index_interval_s=3600)
+def test_a_session_is_found_across_buckets_newest_first(store_path: Path, monkeypatch) -> None:
+    writer = StoreWriter(path=store_path)
     writer.start()
     try:
-        writer.write(events_of([log("a1", "s-a"), log("b1", "s-b"), log("a2", "s-a")]))
-        conn = connect(store_path, readonly=True)
-        # Not indexed yet (the interval has not passed): the newest events are scanned.
-        assert indexed_up_to(conn) == 0
-        assert session_event_ids(conn, "s-a") == [3, 1]
-    finally:
-        writer.stop()  # indexes what is left before it closes the file
-    assert indexed_up_to(conn) == 3
-    assert conn.execute("SELECT session_id, event_id FROM session_index").fetchall() == [
-        ("s-a", 1), ("s-a", 3), ("s-b", 2),
-    ]
-    writer = StoreWriter(path=store_path, session_index_interval_s=3600)
-    writer.start()
-    try:
-        writer.write(events_of([log("a3", "s-a")]))
-        # Half indexed, half not: both halves, newest first, each id once.
-        assert session_event_ids(conn, "s-a") == [4, 3, 1]
-        assert session_event_ids(conn, "s-a", limit=2) == [4, 3]
-        assert session_event_ids(conn, "s-none") == []
+        # 3 buckets of 4,096 ids: the session's events sit in the first and the last.
+        writer.write(events_of([log("a1", "s-a"), log("b1", "s-b")]))
+        writer.write(events_of([log(f"filler {n}", f"s-f{n % 50}") for n in range(2 * 4096)]))
+        writer.write(events_of([log("a2", "s-a"), log("a3", "s-a")]))
     finally:
         writer.stop()
-        conn.close()
+    conn = connect(store_path, readonly=True)
+    newest = conn.execute("SELECT max(id) FROM events").fetchone()[0]
+    assert session_event_ids(conn, "s-a") == [newest, newest - 1, 1]
+    assert session_event_ids(conn, "s-a", limit=2) == [newest, newest - 1]
+    assert session_event_ids(conn, "s-b") == [2]
+    assert session_event_ids(conn, "s-none") == []
+    plan = " ".join(row[3] for row in conn.execute("EXPLAIN QUERY PLAN " + _SQL, ("s-a", 10)))
+    assert "USING COVERING INDEX events_session (<expr>=? AND session_id=?)" in plan
+    conn.close()
 
 
-def test_the_writer_indexes_on_its_own_interval(store_path: Path) -> None:
-    writer = StoreWriter(path=store_path, session_index_interval_s=0.05)
-    writer.start()
-    try:
-        writer.write(events_of([log("x", "s-x")]))
-        conn = connect(store_path, readonly=True)
-        deadline = time.monotonic() + 5
-        while indexed_up_to(conn) < 1 and time.monotonic() < deadline:
-            time.sleep(0.02)
-        assert indexed_up_to(conn) == 1
-        conn.close()
-    finally:
-        writer.stop()
+def test_an_empty_store_has_no_session_events(store_path: Path) -> None:
+    StoreWriter(path=store_path).stop()
+    conn = connect(store_path, readonly=True)
+    assert session_event_ids(conn, "s-a") == []
+    conn.close()
 
 
 def test_retention_drops_index_entries_and_searchable_logs(store_path: Path) -> None:
@@ -75,7 +59,7 @@ def test_retention_drops_index_entries_and_searchable_logs(store_path: Path) -> 
     writer.stop()
     assert run(store_path, RetentionPolicy(max_age_days=14), now).rows == 1
     conn = sqlite3.connect(store_path)
-    assert conn.execute("SELECT session_id FROM session_index").fetchall() == [("s-new",)]
+    assert session_event_ids(conn, "s-old") == [] and session_event_ids(conn, "s-new") == [2]
     found = fetch_logs(conn, LogQuery(text="checkout"))
     assert [row.message for row in found] == ["fresh checkout line"]
     conn.close()
@@ -92,7 +76,7 @@ def test_retention_drops_the_rows_sentry_events_bring(store_path: Path) -> None:
     assert conn.execute("SELECT count(*) FROM raw_payloads").fetchone()[0] >= 1
     assert conn.execute("SELECT filename FROM attachments").fetchall() == [("cart.json",)]
     run(store_path, RetentionPolicy(max_age_days=14), now)
-    for table in ("raw_payloads", "attachments", "errors", "events", "session_index"):
+    for table in ("raw_payloads", "attachments", "errors", "events"):
         assert conn.execute(f"SELECT count(*) FROM {table}").fetchone() == (0,), table
     conn.close()
 
