@@ -11,11 +11,18 @@ import math
 import sqlite3
 from dataclasses import dataclass
 
+import orjson
+
 from console.core.events import KIND_TABLES
 from console.core.store.schema import CHILD_TABLES
 
 __all__ = ["RetentionPolicy", "RetentionRun", "apply_retention", "live_bytes"]
 
+# What belongs to an issue, by the column holding its id; the issue itself last.
+_ISSUE_TABLES = (
+    ("issue_users", "issue_id"), ("issue_releases", "issue_id"), ("issue_aliases", "issue_id"),
+    ("issues", "id"),
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,12 +99,16 @@ def _drop_up_to(conn: sqlite3.Connection, up_to: int) -> int:
     for table in CHILD_TABLES:
         conn.execute(f"DELETE FROM {table} WHERE event_id <= ?", (up_to,))
     rows = conn.execute("DELETE FROM events WHERE id <= ?", (up_to,)).rowcount
-    # An issue whose every event has gone goes too; issues with events left keep their totals.
-    conn.execute(
-        "DELETE FROM issue_users WHERE issue_id IN (SELECT id FROM issues WHERE NOT EXISTS"
-        " (SELECT 1 FROM errors WHERE errors.issue_id = issues.id))"
-    )
-    conn.execute(
-        "DELETE FROM issues WHERE NOT EXISTS (SELECT 1 FROM errors WHERE errors.issue_id = issues.id)"
-    )
+    # An issue whose every event has gone goes too, with its users, releases and the aliases
+    # merges left pointing at it (a later error of such a fingerprint starts a new issue);
+    # issues with events left keep their totals. Deleted errors leave errors_fts by trigger.
+    gone = [
+        row[0] for row in conn.execute(
+            "SELECT id FROM issues WHERE NOT EXISTS (SELECT 1 FROM errors WHERE errors.issue_id = issues.id)"
+        )
+    ]
+    if gone:
+        ids = orjson.dumps(gone).decode()
+        for table, column in _ISSUE_TABLES:
+            conn.execute(f"DELETE FROM {table} WHERE {column} IN (SELECT value FROM json_each(?))", (ids,))
     return int(rows)

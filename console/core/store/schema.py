@@ -238,6 +238,73 @@ MIGRATIONS: list[list[str]] = [
             INSERT INTO logs_fts(logs_fts, rowid, message) VALUES ('delete', old.event_id, old.message);
         END""",
     ],
+    # 4: the error inbox: ignoring until a count or a time, merged issues' fingerprints,
+    # search over errors, releases and environments per issue, the hourly sparkline.
+    [
+        "ALTER TABLE issues ADD COLUMN ignore_until_count INTEGER",
+        "ALTER TABLE issues ADD COLUMN ignore_until_ms INTEGER",
+        # A merged issue's fingerprint, so its future errors join the issue it was merged into.
+        """CREATE TABLE issue_aliases (
+            project TEXT NOT NULL,
+            fingerprint TEXT NOT NULL,
+            issue_id INTEGER NOT NULL,
+            PRIMARY KEY (project, fingerprint)) WITHOUT ROWID""",
+        "CREATE INDEX issue_aliases_issue ON issue_aliases(issue_id)",
+        # Which releases and environments an issue's errors came from ('' for none): the
+        # list's release column and filters read this instead of every error of an issue.
+        # The writer adds each commit's errors in one statement; totals survive retention
+        # like the issue's own counts.
+        """CREATE TABLE issue_releases (
+            issue_id INTEGER NOT NULL,
+            release TEXT NOT NULL,
+            environment TEXT NOT NULL,
+            event_count INTEGER NOT NULL,
+            last_seen INTEGER NOT NULL,
+            PRIMARY KEY (issue_id, release, environment)) WITHOUT ROWID""",
+        """INSERT INTO issue_releases
+            SELECT issue_id, coalesce(release, ''), coalesce(environment, ''), count(*), max(ts)
+            FROM errors WHERE true GROUP BY 1, 2, 3""",
+        # Tag values joined by spaces, for search (Sentry sends tags as an object or pairs).
+        "ALTER TABLE errors ADD COLUMN search_tags TEXT",
+        """UPDATE errors SET search_tags = CASE json_type(data, '$.tags')
+            WHEN 'object' THEN (SELECT group_concat(value, ' ') FROM json_each(errors.data, '$.tags')
+                                WHERE type IN ('text', 'integer', 'real') AND value != '')
+            WHEN 'array' THEN (SELECT group_concat(json_extract(value, '$[1]'), ' ')
+                               FROM json_each(errors.data, '$.tags')
+                               WHERE type = 'array' AND json_array_length(value) = 2
+                                 AND json_type(value, '$[1]') IN ('text', 'integer', 'real')
+                                 AND json_extract(value, '$[1]') != '')
+            END
+            WHERE json_valid(data) AND json_extract(data, '$._format') = 'sentry'""",
+        # The sparkline counts an issue's errors per hour: (issue_id, ts) answers it from the
+        # index alone. It replaces (issue_id, event_id): an issue's events are listed by time,
+        # and both cost the writer the same (one entry per error, at the issue's place).
+        "DROP INDEX errors_issue",
+        "CREATE INDEX errors_issue_ts ON errors(issue_id, ts)",
+        # Search over what support types: message, type, culprit, user, session, tag values.
+        # Like logs_fts, the writer indexes each commit's errors in one statement.
+        """CREATE VIRTUAL TABLE errors_fts USING fts5(
+            message, error_type, culprit, user_id, session_id, search_tags,
+            content='errors', content_rowid='event_id')""",
+        """INSERT INTO errors_fts(rowid, message, error_type, culprit, user_id, session_id, search_tags)
+            SELECT event_id, message, error_type, culprit, user_id, session_id, search_tags FROM errors""",
+        """CREATE TRIGGER errors_fts_delete AFTER DELETE ON errors BEGIN
+            INSERT INTO errors_fts(errors_fts, rowid, message, error_type, culprit, user_id, session_id, search_tags)
+            VALUES ('delete', old.event_id, old.message, old.error_type, old.culprit, old.user_id,
+                    old.session_id, old.search_tags);
+        END""",
+        # Only when a searched column changes: a merge rewrites issue_id, and must not
+        # re-index every error it moves.
+        """CREATE TRIGGER errors_fts_update
+            AFTER UPDATE OF message, error_type, culprit, user_id, session_id, search_tags ON errors BEGIN
+            INSERT INTO errors_fts(errors_fts, rowid, message, error_type, culprit, user_id, session_id, search_tags)
+            VALUES ('delete', old.event_id, old.message, old.error_type, old.culprit, old.user_id,
+                    old.session_id, old.search_tags);
+            INSERT INTO errors_fts(rowid, message, error_type, culprit, user_id, session_id, search_tags)
+            VALUES (new.event_id, new.message, new.error_type, new.culprit, new.user_id,
+                    new.session_id, new.search_tags);
+        END""",
+    ],
 ]
 
 #: Tables whose rows belong to an event of another table (``event_id``), written by the

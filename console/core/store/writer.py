@@ -5,6 +5,10 @@ since its last commit into one transaction (group commit), commits, and only the
 back, so an acknowledged event is on disk (WAL, ``synchronous=NORMAL``: it survives the
 process being killed). When too many events wait, ``submit`` refuses with
 :class:`StoreUnavailable` and the collector answers 429.
+
+Errors are filed under their issues as they are written (:mod:`console.core.store.issue_writes`).
+Other writes (what a user does to issues) go through :meth:`StoreWriter.run`: the same thread
+and queue, so they are ordered with the commits and never race the ingest.
 """
 
 from __future__ import annotations
@@ -19,12 +23,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from itertools import chain
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar, cast
 
 import orjson
 
 from console.core.errors import StoreError, StoreUnavailable
 from console.core.events import KIND_TABLES, Event, Kind
+from console.core.store.issue_writes import ERRORS_FTS_COLUMNS, ISSUE_RELEASES_SQL, file_error
 from console.core.store.retention import RetentionPolicy, apply_retention
 from console.core.store.schema import CHILD_TABLES, connect, migrate
 
@@ -33,29 +38,13 @@ __all__ = ["StoreWriter", "WriterStats"]
 log = logging.getLogger("lookout.store")
 
 Done = Callable[[BaseException | None], None]
+T = TypeVar("T")
 
 _EVENTS_COLUMNS = ("id", "kind", "project", "ts", "received", "session_id", "user_id", "summary")
 # 128 rows of the widest table (page_loads, 17 columns) stay far below SQLite's 32,766
 # variables per statement.
 _MAX_ROWS_PER_STATEMENT = 128
 
-_LEVEL_RANK = (
-    "(CASE {} WHEN 'fatal' THEN 4 WHEN 'error' THEN 3 WHEN 'warning' THEN 2"
-    " WHEN 'info' THEN 1 ELSE 0 END)"
-)
-_ISSUE_UPSERT = f"""
-    INSERT INTO issues (project, fingerprint, title, error_type, culprit, level, status,
-                        first_seen, last_seen, event_count, user_count)
-    VALUES (?, ?, ?, ?, ?, ?, 'unresolved', ?, ?, 1, 0)
-    ON CONFLICT (project, fingerprint) DO UPDATE SET
-        event_count = event_count + 1,
-        first_seen = min(first_seen, excluded.first_seen),
-        last_seen = max(last_seen, excluded.last_seen),
-        level = CASE WHEN {_LEVEL_RANK.format('excluded.level')} > {_LEVEL_RANK.format('level')}
-                     THEN excluded.level ELSE level END,
-        status = CASE WHEN status = 'resolved' THEN 'regressed' ELSE status END
-    RETURNING id
-"""
 _USER_UPSERT = """
     INSERT INTO users (project, user_id, first_seen, last_seen, properties)
     VALUES (?, ?, ?, ?, ?)
@@ -91,6 +80,17 @@ class _Job:
         self.events, self.received, self.done = events, received, done
 
 
+class _Task:
+    """A job of :meth:`StoreWriter.run`: a function of the write connection, in its own transaction."""
+
+    __slots__ = ("done", "job")
+
+    def __init__(
+        self, job: Callable[[sqlite3.Connection], Any], done: Callable[[Any, BaseException | None], None]
+    ) -> None:
+        self.job, self.done = job, done
+
+
 class StoreWriter:
     """Owns the one write connection of a store file and commits submitted events in groups."""
 
@@ -107,7 +107,7 @@ class StoreWriter:
         self.max_pending_events = max_pending_events
         self.max_batch_events = max_batch_events
         self.stats = WriterStats()
-        self._queue: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
+        self._queue: queue.SimpleQueue[_Job | _Task | None] = queue.SimpleQueue()
         self._pending = 0
         self._pending_lock = threading.Lock()
         self._thread: threading.Thread | None = None
@@ -180,6 +180,47 @@ class StoreWriter:
         if outcome[0] is not None:
             raise StoreError(str(outcome[0])) from outcome[0]
 
+    def run(
+        self,
+        job: Callable[[sqlite3.Connection], T],
+        done: Callable[[T | None, BaseException | None], None],
+    ) -> None:
+        """Run ``job(conn)`` in the writer thread, in a transaction of its own, after what is queued.
+
+        The transaction is ``BEGIN IMMEDIATE`` … ``COMMIT``, rolled back when ``job`` raises.
+        ``done(result, None)`` or ``done(None, error)`` is then called from the writer thread
+        (an ``sqlite3.Error`` is the environment's fault; anything else is a bug in ``job``).
+        ``job`` must not commit or roll back itself. Raises StoreUnavailable when the writer
+        is not running.
+        """
+        if self._thread is None:
+            raise StoreUnavailable("the store writer is not running")
+        self._queue.put(_Task(job, cast(Callable[[Any, BaseException | None], None], done)))
+
+    def run_sync(self, job: Callable[[sqlite3.Connection], T], timeout: float = 30.0) -> T:
+        """:meth:`run` and wait for the result; for tools and tests, not for the collector's loop.
+
+        An ``sqlite3.Error`` is raised as StoreError; whatever else ``job`` raised is raised as it is.
+        """
+        if threading.current_thread() is self._thread:
+            raise StoreError("run_sync from the writer thread would wait for itself")
+        finished = threading.Event()
+        outcome: list[tuple[T | None, BaseException | None]] = []
+
+        def done(result: T | None, error: BaseException | None) -> None:
+            outcome.append((result, error))
+            finished.set()
+
+        self.run(job, done)
+        if not finished.wait(timeout):
+            raise StoreError("the store writer did not run the job in time")
+        result, error = outcome[0]
+        if isinstance(error, sqlite3.Error):
+            raise StoreError(str(error)) from error
+        if error is not None:
+            raise error
+        return cast(T, result)
+
     @property
     def pending_events(self) -> int:
         """Events submitted but not yet committed."""
@@ -197,10 +238,15 @@ class StoreWriter:
                 continue
             jobs: list[_Job] = []
             count = 0
-            item: _Job | None = first
+            task: _Task | None = None
+            item: _Job | _Task | None = first
             while True:
                 if item is None:
                     stopping = True
+                    break
+                if isinstance(item, _Task):
+                    # Ordered with the commits: what was queued before it is committed first.
+                    task = item
                     break
                 jobs.append(item)
                 count += len(item.events)
@@ -212,6 +258,8 @@ class StoreWriter:
                     break
             if jobs:
                 self._commit(jobs, count)
+            if task is not None:
+                self._execute(task)
             self._maybe_retain()
         log.debug("writer stopped after %d commits", self.stats.commits)
 
@@ -257,6 +305,30 @@ class StoreWriter:
         self.stats.commits += 1
         return None
 
+    def _execute(self, task: _Task) -> None:
+        result: Any = None
+        error: BaseException | None = None
+        try:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                result = task.job(self._conn)
+            except BaseException:
+                if self._conn.in_transaction:
+                    self._conn.execute("ROLLBACK")
+                raise
+            self._conn.execute("COMMIT")
+        except sqlite3.Error as exc:
+            log.error("a store job failed: %s", exc)
+            self.stats.last_error = f"{type(exc).__name__}: {exc}"
+            result, error = None, exc
+        except Exception as exc:
+            log.exception("a store job failed on a bug")
+            result, error = None, exc
+        try:
+            task.done(result, error)
+        except Exception:  # a caller's callback must not kill the writer
+            log.exception("a store job callback failed")
+
     def _failed(self, exc: Exception) -> Exception:
         self.stats.failed_commits += 1
         self.stats.last_error = f"{type(exc).__name__}: {exc}"
@@ -267,6 +339,7 @@ class StoreWriter:
         stream: list[tuple[Any, ...]] = []
         per_table: dict[str, list[tuple[Any, ...]]] = {}
         children: dict[str, list[tuple[Any, ...]]] = {}
+        searchable: list[tuple[Any, ...]] = []
         for event in events:
             event_id = self._next_id
             self._next_id += 1
@@ -277,7 +350,12 @@ class StoreWriter:
                  event.session_id, event.user_id, event.summary)
             )
             if event.kind is Kind.ERROR:
-                self._group(event)
+                file_error(self._conn, event)
+                found = event.columns
+                searchable.append(
+                    (event_id, found.get("message"), found.get("error_type"), found.get("culprit"),
+                     event.user_id, event.session_id, found.get("search_tags"))
+                )
             elif event.kind is Kind.EXPERIMENT:
                 self._define_experiment(event)
             elif event.kind is Kind.ANALYTICS and event.columns.get("name") == "user_identified":
@@ -302,6 +380,11 @@ class StoreWriter:
                     " WHERE event_id BETWEEN ? AND ?",
                     (rows[0][0], rows[-1][0]),
                 )
+            elif table == "errors":
+                # Searchable and counted per release in one statement each (a per-row trigger
+                # costs more); retention's and deletes' removals go through the delete trigger.
+                self._insert_rows("errors_fts", ERRORS_FTS_COLUMNS, searchable)
+                self._conn.execute(ISSUE_RELEASES_SQL, (rows[0][0], rows[-1][0]))
         for table, rows in children.items():
             self._insert_rows(table, ("event_id", *self._child_columns[table]), rows)
 
@@ -325,23 +408,6 @@ class StoreWriter:
                 sql = self._insert_sql[key] = f"INSERT INTO {table} ({names}) VALUES {', '.join([one] * size)}"
             self._conn.execute(sql, list(chain.from_iterable(chunk)))
             position += size
-
-    def _group(self, event: Event) -> None:
-        c = event.columns
-        message, error_type = str(c.get("message") or ""), str(c.get("error_type") or "Error")
-        title = (message if message.startswith(error_type) else f"{error_type}: {message}")[:500]
-        (issue_id,) = self._conn.execute(
-            _ISSUE_UPSERT,
-            (event.project, c["fingerprint"], title, c.get("error_type"), c.get("culprit"),
-             c["level"], event.timestamp, event.timestamp),
-        ).fetchone()
-        c["issue_id"] = issue_id
-        if event.user_id:
-            added = self._conn.execute(
-                "INSERT OR IGNORE INTO issue_users VALUES (?, ?)", (issue_id, event.user_id)
-            ).rowcount
-            if added:
-                self._conn.execute("UPDATE issues SET user_count = user_count + 1 WHERE id = ?", (issue_id,))
 
     def _identify(self, event: Event) -> None:
         props = event.data.get("properties") or {}

@@ -15,7 +15,7 @@ KIND_TABLES = {
     "errors", "issues", "issue_users", "network_requests", "logs", "analytics_events", "users",
     "experiments", "experiment_definitions", "experiment_assignments", "experiment_goals",
     "span_batches", "session_updates", "client_reports", "metric_batches", "metric_points",
-    "attachments", "raw_payloads", "logs_fts",
+    "attachments", "raw_payloads", "logs_fts", "issue_aliases", "issue_releases", "errors_fts",
 }
 
 
@@ -42,12 +42,47 @@ def test_a_file_at_the_previous_version_keeps_its_data(tmp_path: Path) -> None:
     conn.execute(
         "INSERT INTO logs (event_id, ts, project, level, message) VALUES (1, 5, 'shop', 'info', 'kept')"
     )
+    conn.execute(
+        "INSERT INTO issues (id, project, fingerprint, title, level, first_seen, last_seen, event_count)"
+        " VALUES (7, 'shop', 'fp', 'TypeError: checkout broke', 'error', 5, 5, 2)"
+    )
+    sentry = '{"_format": "sentry", "tags": {"browser": "Chrome 131", "handled": true}}'
+    pairs = '{"_format": "sentry", "tags": [["browser", "Firefox"], ["n", 3], ["odd"]]}'
+    for event_id, data in ((2, sentry), (3, pairs), (4, '{"stack": ""}')):
+        conn.execute(
+            "INSERT INTO errors (event_id, ts, project, session_id, user_id, issue_id, fingerprint,"
+            " error_type, message, level, release, data) VALUES (?, 5, 'shop', 's-9', 'u-1042', 7, 'fp',"
+            " 'TypeError', 'checkout broke', 'error', '2.3.1', ?)",
+            (event_id, data),
+        )
     assert migrate(conn) == SCHEMA_VERSION - 1
     assert conn.execute("SELECT summary FROM events").fetchall() == [("info: kept",)]
     assert conn.execute("SELECT message FROM logs").fetchall() == [("kept",)]
-    # The logs already there are searchable after the migration that added search.
+    # The errors already there are searchable, their tag values too; their releases counted.
+    assert conn.execute("SELECT search_tags FROM errors ORDER BY event_id").fetchall() == [
+        ("Chrome 131",), ("Firefox 3",), (None,)
+    ]
+
+    def found(match: str) -> list[int]:
+        return [r[0] for r in conn.execute("SELECT rowid FROM errors_fts WHERE errors_fts MATCH ? ORDER BY rowid", (match,))]
+
+    assert found("checkout") == [2, 3, 4]
+    assert found('"u-1042"') == [2, 3, 4]
+    assert found("chrome") == [2] and found("firefox") == [3]
+    assert conn.execute("SELECT * FROM issue_releases").fetchall() == [(7, "2.3.1", "", 3, 5)]
+    assert conn.execute("SELECT ignore_until_count, ignore_until_ms FROM issues").fetchall() == [(None, None)]
+    assert {"projects", "retention_log", "span_batches", "metric_points", "issue_aliases"} <= tables(conn)
+
+
+def test_logs_from_before_search_are_searchable(tmp_path: Path) -> None:
+    conn = connect(tmp_path / "s.db")
+    migrate(conn, target=2)
+    conn.execute("INSERT INTO events VALUES (1, 'log', 'shop', 5, 6, 's', 'u', 'info: kept')")
+    conn.execute(
+        "INSERT INTO logs (event_id, ts, project, level, message) VALUES (1, 5, 'shop', 'info', 'kept')"
+    )
+    migrate(conn)
     assert conn.execute("SELECT rowid FROM logs_fts WHERE logs_fts MATCH 'kept'").fetchall() == [(1,)]
-    assert {"projects", "retention_log", "span_batches", "metric_points"} <= tables(conn)
 
 
 def test_a_failing_migration_leaves_the_file_as_it_was(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -58,8 +93,10 @@ def test_a_failing_migration_leaves_the_file_as_it_was(tmp_path: Path, monkeypat
     with pytest.raises(sqlite3.OperationalError):
         migrate(conn)
     assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION - 1
-    assert "span_batches" not in tables(conn)
-    assert "trace_id" not in {r[1] for r in conn.execute("PRAGMA table_info(logs)")}
+    assert not {"issue_aliases", "issue_releases", "errors_fts"} & tables(conn)
+    assert "search_tags" not in {r[1] for r in conn.execute("PRAGMA table_info(errors)")}
+    indexes = {r[1] for r in conn.execute("PRAGMA index_list(errors)")}
+    assert "errors_issue" in indexes and "errors_issue_ts" not in indexes
 
 
 def test_a_store_from_a_newer_lookout_is_refused(tmp_path: Path) -> None:
