@@ -20,6 +20,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 import console
+from console.collector.actions_intake import ACTIONS_PATH, action_routes
 from console.collector.auth import ProjectKeys
 from console.collector.body import read_body
 from console.collector.intake import (
@@ -50,6 +51,7 @@ ROUTES_HELP = [
     "POST /v1/traces",
     "POST /v1/logs",
     "POST /v1/metrics",
+    f"POST {ACTIONS_PATH}",
     "GET /healthz",
 ]
 
@@ -140,6 +142,7 @@ def create_app(*, writer: StoreWriter, settings: CollectorSettings) -> Starlette
             Route("/api/{project}/events", native_events, methods=["POST"]),
             *sentry_routes(intake),
             *otlp_routes(intake),
+            *action_routes(intake),
         ],
         middleware=[
             Middleware(
