@@ -27,6 +27,8 @@ from PySide6.QtWidgets import (
 
 from console.core.analysis.overview import OverviewFigures
 from console.core.store.queries import StoreInfo
+from console.gui.errors import ErrorsPanel
+from console.gui.issue_actions import IssueActionClient
 from console.gui.jobs import StoreJobs
 from console.gui.logs import LogsPanel
 from console.gui.metrics import MetricsPanel
@@ -38,7 +40,7 @@ __all__ = ["PANEL_NAMES", "MainWindow", "describe_retention", "human_bytes"]
 log = logging.getLogger("lookout.gui.window")
 
 #: The panels a window has, by the name the command line uses, in navigation order.
-PANEL_NAMES = ("overview", "logs", "metrics")
+PANEL_NAMES = ("overview", "errors", "logs", "metrics")
 
 _STYLE = """
 QWidget#central { background: #f8f9fa; }
@@ -107,9 +109,14 @@ class MainWindow(QMainWindow):
         self.stack = QStackedWidget()
         self.jobs = StoreJobs(db_path=self.db_path, parent=self)
         self.overview = OverviewPanel()
+        self.actions = IssueActionClient(db_path=self.db_path, collector_url=collector_url, parent=self)
+        self.errors = ErrorsPanel(jobs=self.jobs, actions=self.actions)
         self.logs = LogsPanel(jobs=self.jobs)
         self.metrics = MetricsPanel(jobs=self.jobs)
-        for title, panel in (("Overview", self.overview), ("Logs", self.logs), ("Metrics", self.metrics)):
+        panels = (
+            ("Overview", self.overview), ("Errors", self.errors), ("Logs", self.logs), ("Metrics", self.metrics),
+        )
+        for title, panel in panels:
             self.navigation.addItem(title)
             self.stack.addWidget(panel)
         self.navigation.currentRowChanged.connect(self.stack.setCurrentIndex)
@@ -159,6 +166,7 @@ class MainWindow(QMainWindow):
         self.overview.pausedChanged.connect(self.watcher.set_paused)
         self.watcher.start()
         self.jobs.start()
+        self.errors.start()
         self.logs.start()
         self.metrics.start()
 
@@ -175,17 +183,20 @@ class MainWindow(QMainWindow):
 
     def panel(self, name: str) -> QWidget:
         """The panel widget of a command-line name."""
-        return {"overview": self.overview, "logs": self.logs, "metrics": self.metrics}[name]
+        panels = {"overview": self.overview, "errors": self.errors, "logs": self.logs, "metrics": self.metrics}
+        return panels[name]
 
     def shutdown(self) -> None:
         """Stop the reader thread and close its connection; safe to call more than once."""
         if self._stopped:
             return
         self._stopped = True
+        self.errors.stop()
         self.logs.stop()
         self.metrics.stop()
         self.watcher.stop()
         self.jobs.stop()
+        self.actions.stop()
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.shutdown()

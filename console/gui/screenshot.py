@@ -52,6 +52,8 @@ def render_screenshot(*, db_path: Path, panel: str, out: Path, size: tuple[int, 
             raise TimeoutError(f"{db_path} gave no result within {_LOAD_TIMEOUT_MS / 1000:.0f} s")
         if shown is window.logs and window.logs.open_first():
             _wait_for(window.logs.relatedShown)
+        if shown is window.errors and window.errors.open_first():
+            _wait_for(window.errors.detailShown)
         window.overview.flush()
         # Let a panel lay out and paint what its last query brought.
         for _ in range(3):

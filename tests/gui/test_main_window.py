@@ -11,9 +11,11 @@ def test_title_navigation_and_status_bar(qtbot, store, open_window, examples):
     store.write(examples)
     window = open_window(store.path, collector_url="http://127.0.0.1:8969")
     assert window.windowTitle() == "Lookout"
-    assert [window.navigation.item(i).text() for i in range(window.navigation.count())] == ["Overview", "Logs", "Metrics"]
-    assert window.stack.count() == 3 and window.stack.currentWidget() is window.overview
+    assert [window.navigation.item(i).text() for i in range(window.navigation.count())] == ["Overview", "Errors", "Logs", "Metrics"]
+    assert window.stack.count() == 4 and window.stack.currentWidget() is window.overview
     window.navigation.setCurrentRow(1)
+    assert window.stack.currentWidget() is window.errors
+    window.navigation.setCurrentRow(2)
     assert window.stack.currentWidget() is window.logs
     assert window.collector_label.text() == "collector: http://127.0.0.1:8969"
     qtbot.waitUntil(lambda: window.is_loaded)

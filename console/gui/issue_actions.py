@@ -1,0 +1,106 @@
+"""Carrying out what the user does to issues, through the store's one writer.
+
+The window never writes the store itself from the GUI thread. :class:`IssueActionClient`
+sends each :class:`~console.core.store.issue_actions.IssueAction` to whoever writes the
+store: the collector, when the window runs beside one (``POST /lookout/issues/actions``
+over loopback, from a thread named ``lookout.actions``), or else a
+:class:`~console.core.store.writer.StoreWriter` of the window's own, started on first use
+(the store then has no other writer: ``lookout --db FILE``). Either way the answer comes
+back to the GUI thread by signal.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import sqlite3
+import threading
+import time
+from pathlib import Path
+
+import httpx
+from PySide6.QtCore import QObject, Signal
+
+from console.core.errors import LookoutError
+from console.core.store.issue_actions import IssueAction, apply_issue_action
+from console.core.store.writer import StoreWriter
+
+__all__ = ["IssueActionClient"]
+
+log = logging.getLogger("lookout.gui.actions")
+
+_TIMEOUT_S = 15.0
+
+
+class IssueActionClient(QObject):
+    """Sends issue actions to the store's writer, one after another.
+
+    Signals:
+        done(object): the IssueAction was carried out.
+        failed(object, str): the IssueAction was not carried out; a message for the user.
+    """
+
+    done = Signal(object)
+    failed = Signal(object, str)
+
+    def __init__(self, *, db_path: str | Path, collector_url: str | None, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.db_path = Path(db_path)
+        self.collector_url = collector_url.rstrip("/") if collector_url else None
+        self._writer: StoreWriter | None = None
+        self._queue: queue.SimpleQueue[IssueAction | None] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+
+    def request(self, action: IssueAction) -> None:
+        """Carry out ``action``; ``done`` or ``failed`` follows on the GUI thread."""
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._run, name="lookout.actions", daemon=True)
+            self._thread.start()
+        self._queue.put(action)
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Finish the action under way, then stop the thread (and the window's own writer)."""
+        if self._thread is not None:
+            self._queue.put(None)
+            self._thread.join(timeout)
+            self._thread = None
+        if self._writer is not None:
+            self._writer.stop()
+            self._writer = None
+
+    def _run(self) -> None:
+        with httpx.Client(timeout=_TIMEOUT_S, trust_env=False) as http:
+            while (action := self._queue.get()) is not None:
+                try:
+                    if self.collector_url:
+                        self._send(http, action)
+                    else:
+                        self._write(action)
+                except (LookoutError, sqlite3.Error, OSError, ValueError, httpx.HTTPError) as exc:
+                    log.warning("issue action %s failed: %s", action.kind, exc)
+                    self.failed.emit(action, _describe(exc))
+                else:
+                    self.done.emit(action)
+
+    def _send(self, http: httpx.Client, action: IssueAction) -> None:
+        answer = http.post(f"{self.collector_url}/lookout/issues/actions", json=action.to_json())
+        if answer.status_code != 200:
+            try:
+                detail = answer.json().get("detail") or answer.text
+            except ValueError:
+                detail = answer.text
+            raise LookoutError(f"the collector answered {answer.status_code}: {detail}")
+
+    def _write(self, action: IssueAction) -> None:
+        if self._writer is None:
+            writer = StoreWriter(path=self.db_path)
+            writer.start()
+            self._writer = writer
+        now = int(time.time() * 1000)
+        self._writer.run_sync(lambda conn: apply_issue_action(conn, action, now_ms=now), timeout=_TIMEOUT_S)
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, httpx.ConnectError):
+        return "the collector is not answering; is it still running?"
+    return str(exc) or type(exc).__name__
