@@ -294,16 +294,24 @@ def _exception_info(value: dict[str, Any], position: int) -> ExceptionInfo:
         in_app = frame.get("in_app")
         stack.append(
             StackFrame(
-                function=ident(frame, "function") or "",
-                filename=ident(frame, "filename") or ident(frame, "abs_path") or "",
-                line=None if line is None else int(line),
-                column=None if column is None else int(column),
-                module=ident(frame, "module"),
-                in_app=in_app if isinstance(in_app, bool) else None,
+                _frame_ident(frame, "function") or "",
+                _frame_ident(frame, "filename") or _frame_ident(frame, "abs_path") or "",
+                None if line is None else int(line),
+                None if column is None else int(column),
+                _frame_ident(frame, "module"),
+                in_app if isinstance(in_app, bool) else None,
             )
         )
     kind = ident(value, "type") or "Error"
     return ExceptionInfo(kind, text(value, "value") or "", stack)
+
+
+def _frame_ident(frame: dict[str, Any], key: str) -> str | None:
+    # Every frame of every error passes here: a short string skips the general reader.
+    value = frame.get(key)
+    if type(value) is str and len(value) <= MAX_ID:
+        return value
+    return ident(frame, key)
 
 
 def _message(payload: dict[str, Any]) -> str | None:

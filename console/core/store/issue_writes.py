@@ -69,14 +69,17 @@ _ISSUE_BUMP = f"UPDATE issues SET {_on_event('?1', '?2')} WHERE id = ?3 RETURNIN
 _ALIAS = "SELECT issue_id FROM issue_aliases WHERE project = ? AND fingerprint = ?"
 
 
-def file_error(conn: sqlite3.Connection, event: Event) -> int:
+def file_error(conn: sqlite3.Connection, event: Event, *, aliases: bool = True) -> int:
     """File an error event under its issue (creating it); sets ``issue_id`` and ``search_tags``
-    in the event's columns and returns the issue id. Runs in the caller's transaction."""
+    in the event's columns and returns the issue id. Runs in the caller's transaction.
+
+    ``aliases=False`` says the store has no merge aliases, which saves a lookup per error.
+    """
     c = event.columns
     message, error_type = str(c.get("message") or ""), str(c.get("error_type") or "Error")
     title = (message if message.startswith(error_type) else f"{error_type}: {message}")[:500]
     found = None
-    alias = conn.execute(_ALIAS, (event.project, c["fingerprint"])).fetchone()
+    alias = conn.execute(_ALIAS, (event.project, c["fingerprint"])).fetchone() if aliases else None
     if alias is not None:  # merged into another issue; an alias whose issue has gone falls through
         found = conn.execute(_ISSUE_BUMP, (event.timestamp, c["level"], alias[0])).fetchone()
     if found is None:

@@ -124,6 +124,7 @@ class StoreWriter:
         self._projects = {row[0] for row in self._conn.execute("SELECT name FROM projects")}
         self._last_retention = 0.0
         self._checkpointer: threading.Thread | None = None
+        self._aliases_checked: tuple[float, bool] | None = None
         self._stopping = threading.Event()
 
     # --- the caller's side -----------------------------------------------------------------
@@ -305,7 +306,18 @@ class StoreWriter:
         self.stats.commits += 1
         return None
 
+    def _aliases_known(self) -> bool:
+        # Whether any merge alias exists: almost never, and asking per error costs a query.
+        # Merges run as tasks (which reset this), but another writer may have merged since,
+        # so the answer is trusted for a few seconds only.
+        now = time.monotonic()
+        if self._aliases_checked is None or now - self._aliases_checked[0] > 5.0:
+            found = self._conn.execute("SELECT 1 FROM issue_aliases LIMIT 1").fetchone() is not None
+            self._aliases_checked = (now, found)
+        return self._aliases_checked[1]
+
     def _execute(self, task: _Task) -> None:
+        self._aliases_checked = None
         result: Any = None
         error: BaseException | None = None
         try:
@@ -350,7 +362,7 @@ class StoreWriter:
                  event.session_id, event.user_id, event.summary)
             )
             if event.kind is Kind.ERROR:
-                file_error(self._conn, event)
+                file_error(self._conn, event, aliases=self._aliases_known())
                 found = event.columns
                 searchable.append(
                     (event_id, found.get("message"), found.get("error_type"), found.get("culprit"),
