@@ -862,3 +862,22 @@ def test_the_errors_screenshot_opens_the_newest_issue(qapp, store, tmp_path, exa
     render_screenshot(db_path=store.path, panel="errors", out=out, size=(1400, 900))
     image = QImage(str(out))
     assert (image.width(), image.height()) == (1400, 900)
+
+
+@pytest.mark.qt_log_ignore("propagateSizeHints")
+def test_a_1_mb_event_opens_and_its_raw_view_shows_it_all(qtbot, store, open_window):
+    extra = {f"field_{i}": "x" * 990 for i in range(1000)}  # about 1 MB of context
+    store.writer.write(sentry_store_event({
+        "event_id": "c" * 32, "timestamp": time.time(), "level": "error", "extra": extra,
+        "exception": {"values": [{"type": "MemoryError", "value": "huge context"}]},
+    }))
+    window = open_errors(qtbot, open_window, store.path)
+    panel = window.errors
+    qtbot.waitUntil(lambda: panel.model.rowCount() == 1)
+    started = time.perf_counter()
+    panel.open_first()
+    qtbot.waitUntil(lambda: panel.detail.detail is not None, timeout=5000)
+    assert time.perf_counter() - started < 5.0
+    raw = panel.detail.raw
+    assert len(raw.shown_text()) > 1_000_000
+    assert '"field_999"' in raw.shown_text()
