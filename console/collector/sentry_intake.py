@@ -15,7 +15,7 @@ envelope gets a 4xx with ``{"error", "detail"}``.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from starlette.requests import Request
@@ -27,7 +27,7 @@ from console.collector.intake import FastJSONResponse, Intake, commit, error_res
 from console.core.errors import IngestError, StoreUnavailable
 from console.core.ingest.sentry import SentryBatch, decode_envelope, decode_store_event
 
-__all__ = ["RATE_LIMIT_HEADERS", "sentry_routes"]
+__all__ = ["RATE_LIMIT_HEADERS", "Handler", "sentry_handler", "sentry_routes"]
 
 #: Headers a browser may read on a cross-origin answer (the CORS middleware exposes them).
 RATE_LIMIT_HEADERS = ["X-Sentry-Rate-Limits", "Retry-After"]
@@ -35,8 +35,11 @@ RATE_LIMIT_HEADERS = ["X-Sentry-Rate-Limits", "Retry-After"]
 _Decoder = Callable[..., SentryBatch]
 
 
-def sentry_routes(intake: Intake) -> list[Route]:
-    """The Sentry paths over one collector's writer, keys and settings."""
+Handler = Callable[[Request, _Decoder, "str | None"], Awaitable[Response]]
+
+
+def sentry_handler(intake: Intake) -> Handler:
+    """The one handler behind every Sentry path: decode, check the key, commit, answer."""
 
     async def handle(request: Request, decoder: _Decoder, project: str | None) -> Response:
         intake.stats.requests += 1
@@ -70,6 +73,13 @@ def sentry_routes(intake: Intake) -> list[Route]:
             return error_response(
                 "busy", str(exc), 429, {"Retry-After": "1", "X-Sentry-Rate-Limits": "1::organization"}
             )
+
+    return handle
+
+
+def sentry_routes(intake: Intake, handle: Handler | None = None) -> list[Route]:
+    """The Sentry paths over one collector's writer, keys and settings."""
+    handle = handle or sentry_handler(intake)
 
     async def envelope(request: Request) -> Response:
         return await handle(request, decode_envelope, request.path_params["project_id"])

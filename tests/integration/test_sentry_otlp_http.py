@@ -154,3 +154,18 @@ def test_otlp_partial_success_names_what_was_rejected(collector: RunningCollecto
     assert_error(bad, 400, bad.json()["error"])
     assert_error(http.post(f"{collector.url}/v1/traces", content=b"{}", headers={"Content-Type": "text/xml"}), 415, "unsupported_media_type")
     assert len(export_rows(collector.db, "transactions")) == 1
+
+
+def test_envelopes_answer_alike_with_and_without_an_origin(collector: RunningCollector, http: httpx.Client) -> None:
+    # Without an Origin an envelope skips Starlette's stack; with one it gets CORS headers.
+    plain = http.post(f"{collector.url}/api/3/envelope", content=event_envelope("f" * 32, "no origin"))
+    browser = http.post(
+        f"{collector.url}/api/3/envelope/", content=event_envelope("e" * 32, "from a page"),
+        headers={"Origin": "http://localhost:5173"},
+    )
+    assert (plain.status_code, plain.json()) == (200, {"id": "f" * 32})
+    assert (browser.status_code, browser.json()) == (200, {"id": "e" * 32})
+    assert "access-control-allow-origin" not in plain.headers
+    assert browser.headers["access-control-allow-origin"] == "*"
+    assert_error(http.post(f"{collector.url}/api/3/envelope/", content=b"{not json"), 400, "invalid_envelope_header")
+    assert sorted(e["message"] for e in export_rows(collector.db, "errors")) == ["from a page", "no origin"]
