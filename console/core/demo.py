@@ -279,14 +279,11 @@ class DemoScenario:
         s.crumb({"type": "navigation", "category": "route",
                  "message": f"{previous or 'launch'} -> {route}", "timestamp": self._now})
         vitals = self._vitals(route)
-        brand, model, system, platform, width, height, ratio = s.user.device
         yield {"type": "page_view", "id": f"pv-{rng.getrandbits(32):08x}", "url": route,
                "title": _PAGES[route][0], "referrer": previous, **self._base(s),
-               "deviceInfo": {"brand": brand, "model": model, "system": system, "platform": platform,
-                              "version": s.user.wechat[0], "SDKVersion": s.user.wechat[1],
-                              "screenWidth": width, "screenHeight": height, "pixelRatio": ratio},
+               "deviceInfo": self._device_info(s),
                "performanceMetrics": {"firstContentfulPaint": vitals["firstContentfulPaint"]}}
-        yield {"type": "page_load", "url": route, **self._base(s), "metrics": vitals}
+        yield {"type": "page_load", "url": route, **self._base(s), "metrics": vitals, **self._where(s)}
         actions = (lambda: self._request(s, rng.choice(_PAGES[route][4].split("|"))),
                    lambda: self._click(s, rng.choice(_CLICKS)), lambda: self._scroll(s),
                    lambda: self._log(s), lambda: self._custom_event(s), lambda: self._transaction(s))
@@ -298,6 +295,18 @@ class DemoScenario:
 
     def _base(self, s: _Session) -> Payload:
         return {"timestamp": self._now, "sessionId": s.id, "userId": s.user.id}
+
+    def _device_info(self, s: _Session) -> dict[str, object]:
+        brand, model, system, platform, width, height, ratio = s.user.device
+        return {"brand": brand, "model": model, "system": system, "platform": platform,
+                "version": s.user.wechat[0], "SDKVersion": s.user.wechat[1],
+                "screenWidth": width, "screenHeight": height, "pixelRatio": ratio}
+
+    def _where(self, s: _Session) -> Payload:
+        """The device and release a page load or transaction ran on (the Performance panel's
+        filters), the same as the session's page views and errors say."""
+        return {"deviceInfo": self._device_info(s),
+                "context": {"appVersion": s.user.app_version, "environment": "production"}}
 
     def _event(self, s: _Session, name: str, properties: dict[str, object]) -> Payload:
         return {"type": "event", "name": name, "eventId": f"ev-{self._rng.getrandbits(32):08x}",
@@ -382,7 +391,8 @@ class DemoScenario:
             "endTime": round(cursor, 1), "duration": total, "context": ids, "spans": spans,
             "metadata": {**ids, "userAgent": s.user.user_agent, "url": s.route},
             "result": {"status": "error" if failed else "ok"}},
-            "metrics": {"duration": total, "spanCount": len(spans), "slowestSpan": slowest[0]}}
+            "metrics": {"duration": total, "spanCount": len(spans), "slowestSpan": slowest[0]},
+            **self._where(s)}
 
     def _custom_event(self, s: _Session) -> Payload:
         rng = self._rng

@@ -201,6 +201,28 @@ def _timestamp(obj: dict[str, Any], now_ms: int, key: str = "timestamp") -> int:
     return ms
 
 
+def _optional_obj(obj: dict[str, Any], key: str) -> dict[str, Any]:
+    """An object read only to fill a filter column: anything else there is ignored, not
+    refused, so events that were accepted before the column existed still are."""
+    value = obj.get(key)
+    return value if isinstance(value, dict) else {}
+
+
+def _optional_ident(*sources: dict[str, Any], key: str) -> str | None:
+    """The first non-empty string ``key`` among ``sources``, clipped; other values are ignored
+    (see :func:`_optional_obj`)."""
+    for source in sources:
+        value = source.get(key)
+        if isinstance(value, str) and value:
+            return clip(value, MAX_ID)
+    return None
+
+
+def _device(device_info: dict[str, Any]) -> str | None:
+    """What the Performance panel calls a device: the model, else the brand."""
+    return _optional_ident(device_info, key="model") or _optional_ident(device_info, key="brand")
+
+
 def _who(obj: dict[str, Any], *fallbacks: dict[str, Any]) -> tuple[str | None, str | None]:
     session, user = _ident(obj, "sessionId"), _ident(obj, "userId")
     for extra in fallbacks:
@@ -253,6 +275,9 @@ def _transaction(item: dict[str, Any], project: str, now_ms: int) -> Event:
             )
         )
     status = _ident(_obj(tx, "result"), "status")
+    # The event's own context and deviceInfo (as page loads carry them) come first; SDKs that
+    # put everything in the transaction send it in its context or metadata.
+    device_info, outer = _optional_obj(item, "deviceInfo"), _optional_obj(item, "context")
     return Event(
         kind=Kind.TRANSACTION,
         project=project,
@@ -267,6 +292,11 @@ def _transaction(item: dict[str, Any], project: str, now_ms: int) -> Event:
             "duration_ms": duration,
             "status": status,
             "span_count": len(children),
+            "release": _optional_ident(outer, context, metadata, key="appVersion")
+            or _optional_ident(outer, context, metadata, key="release"),
+            "environment": _optional_ident(outer, context, metadata, key="environment"),
+            "platform": _optional_ident(device_info, context, metadata, key="platform"),
+            "device": _device(device_info),
         },
         data=clip_data(item),
         children=children,
@@ -276,13 +306,17 @@ def _transaction(item: dict[str, Any], project: str, now_ms: int) -> Event:
 def _page_load(item: dict[str, Any], project: str, now_ms: int) -> Event:
     route = _text(item, "url", required=True, limit=MAX_ID)
     metrics = _obj(item, "metrics")
-    columns: dict[str, Any] = {"route": route, "release": None, "platform": None}
+    columns: dict[str, Any] = {"route": route}
     for name, column in _PAGE_LOAD_METRICS.items():
         columns[column] = _number(metrics, name)
     if all(columns[c] is None for c in _PAGE_LOAD_METRICS.values()):
         raise _Reject("'metrics' holds none of the known page-load metrics")
     context = _obj(item, "context")
-    columns["release"] = _ident(context, "appVersion")
+    device_info = _optional_obj(item, "deviceInfo")
+    columns["release"] = _ident(context, "appVersion") or _optional_ident(context, key="release")
+    columns["environment"] = _optional_ident(context, key="environment")
+    columns["platform"] = _optional_ident(device_info, key="platform")
+    columns["device"] = _device(device_info)
     session, user = _who(item)
     lcp = columns["lcp"]
     return Event(

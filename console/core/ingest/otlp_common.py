@@ -119,12 +119,18 @@ class Output:
 
 @dataclass(frozen=True, slots=True)
 class ResourceInfo:
-    """The resource a batch of spans, logs or metrics came from, as the events use it."""
+    """The resource a batch of spans, logs or metrics came from, as the events use it.
+
+    ``platform`` and ``device`` are what the Performance panel filters page loads and
+    transactions on (see :func:`read_resource`).
+    """
 
     project: str
     service: str | None
     release: str | None
     environment: str | None
+    platform: str | None
+    device: str | None
     attributes: dict[str, Any]
 
 
@@ -473,6 +479,9 @@ def read_resource(container: dict[str, Any], project: str | None) -> ResourceInf
 
     The project is the caller's when given; else the ``lookout.project`` resource
     attribute, else ``service.name``, both made into a valid project name; else "otel".
+    The platform is ``browser.platform`` (browser SDKs), else ``os.name`` ("iOS", "Android":
+    what native SDKs call their platform), else ``os.type`` ("darwin", "linux"); the device
+    is ``device.model.name``, else ``device.model.identifier``.
     """
     resource = field(container, "resource")
     if resource is not None and not isinstance(resource, dict):
@@ -489,6 +498,8 @@ def read_resource(container: dict[str, Any], project: str | None) -> ResourceInf
         service=service,
         release=first_text(attrs, "service.version"),
         environment=first_text(attrs, "deployment.environment.name", "deployment.environment"),
+        platform=first_text(attrs, "browser.platform", "os.name", "os.type"),
+        device=first_text(attrs, "device.model.name", "device.model.identifier"),
         attributes=clip_data(attrs),
     )
 

@@ -159,7 +159,10 @@ def _page_load(
     columns[column] = float(value)
     columns["route"] = clip(route, MAX_ID) if route else None
     columns["release"] = resource.release
-    columns["platform"] = first_text(attrs, "browser.platform") or first_text(resource.attributes, "browser.platform")
+    columns["environment"] = resource.environment
+    # The record's own attributes win over its resource's, as for the route.
+    columns["platform"] = first_text(attrs, "browser.platform") or resource.platform
+    columns["device"] = first_text(attrs, "device.model.name", "device.model.identifier") or resource.device
     shown = f"{value:.3g}" if column == "cls" else f"{value:.0f} ms"
     session, user = who(attrs, resource)
     return Event(

@@ -274,6 +274,8 @@ def _transaction(root: _Span, children: list[_Span], resource: ResourceInfo, out
             "op": root.op,
             "release": resource.release,
             "environment": resource.environment,
+            "platform": resource.platform,
+            "device": resource.device,
         },
         data=data,
         children=rows,

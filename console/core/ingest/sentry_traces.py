@@ -173,6 +173,9 @@ def transaction_events(payload: dict[str, Any], *, project: str, now_ms: int) ->
     user = user_id(obj(payload, "user"))
     op = ident(trace, "op")
     release, environment = ident(payload, "release"), ident(payload, "environment")
+    # Read leniently: a filter column is no reason to refuse a transaction.
+    platform = _attr(_context(contexts, "browser"), "name") or _attr(payload, "platform")
+    device = _first_attr(_context(contexts, "device"), "model", "family")
     duration = _duration(start, end)
     trace_id = ident(trace, "trace_id")
     data = {key: value for key, value in payload.items() if key != "spans"}
@@ -198,6 +201,8 @@ def transaction_events(payload: dict[str, Any], *, project: str, now_ms: int) ->
                 "op": op,
                 "release": release,
                 "environment": environment,
+                "platform": platform,
+                "device": device,
             },
             data=clip_data(data),
             children=[_span_row(span, base=start, ts=ts, project=project, trace_id=trace_id) for span in spans],
@@ -207,19 +212,18 @@ def transaction_events(payload: dict[str, Any], *, project: str, now_ms: int) ->
     for span in spans:
         if (span.op or "").startswith("ui.webvital."):
             found = {**span.vitals, **found}
+    where = _Where(release=release, environment=environment, platform=platform, device=device)
     if op == "pageload" or found:
-        platform = ident(obj(contexts, "browser"), "name") or ident(payload, "platform")
         events.append(
             _page_load(
-                project=project, ts=ts, route=name, release=release, platform=platform,
-                found=found, session=session, user=user,
+                project=project, ts=ts, route=name, where=where, found=found, session=session, user=user,
                 data={"_format": "sentry", "transaction": name, "trace_id": trace_id,
                       "measurements": payload.get("measurements")},
             )
         )
     for span in spans:
         if span.web_vital and "inp" in span.vitals:
-            events.append(_vital_page_load(span, project=project, now_ms=now_ms, release=release))
+            events.append(_vital_page_load(span, project=project, now_ms=now_ms, fallback=where))
     return events
 
 
@@ -272,7 +276,7 @@ def _segment_events(
     events: list[Event] = []
     ts = ms(segment.start) if segment.start is not None else now_ms
     name = segment.name or _attr(segment.attrs, "sentry.segment.name") or "<unlabeled span>"
-    release = _attr(segment.attrs, "sentry.release")
+    where = _span_where(segment.attrs)
     user = _attr(segment.attrs, "user.id") or _attr(segment.attrs, "user.email")
     if segment.web_vital and not spans:
         return events  # a standalone web vital: its PAGE_LOAD comes from span_events
@@ -297,8 +301,10 @@ def _segment_events(
                 "span_count": len(children),
                 "trace_id": segment.trace_id,
                 "op": segment.op,
-                "release": release,
-                "environment": _attr(segment.attrs, "sentry.environment"),
+                "release": where.release,
+                "environment": where.environment,
+                "platform": where.platform,
+                "device": where.device,
             },
             data=clip_data(data),
             children=[
@@ -313,11 +319,9 @@ def _segment_events(
             if span.web_vital and "inp" not in span.vitals:
                 pageload_vitals = {**span.vitals, **pageload_vitals}
                 folded.add(id(span))
-        platform = _attr(segment.attrs, "browser.name") or _attr(segment.attrs, "sentry.platform")
         events.append(
             _page_load(
-                project=project, ts=ts, route=name, release=release, platform=platform,
-                found=pageload_vitals, session=None, user=user,
+                project=project, ts=ts, route=name, where=where, found=pageload_vitals, session=None, user=user,
                 data={"_format": "sentry", "segment": name, "trace_id": segment.trace_id,
                       "span_id": segment.span_id},
             )
@@ -367,10 +371,13 @@ def _span_row(
 
 
 def _page_load(
-    *, project: str, ts: int, route: str, release: str | None, platform: str | None,
-    found: dict[str, float], session: str | None, user: str | None, data: dict[str, Any],
+    *, project: str, ts: int, route: str, where: _Where, found: dict[str, float], session: str | None,
+    user: str | None, data: dict[str, Any],
 ) -> Event:
-    columns: dict[str, Any] = {"route": route, "release": release, "platform": platform}
+    columns: dict[str, Any] = {
+        "route": route, "release": where.release, "environment": where.environment,
+        "platform": where.platform, "device": where.device,
+    }
     columns.update({name: found.get(name) for name in _PAGE_LOAD_COLUMNS})
     return Event(
         kind=Kind.PAGE_LOAD,
@@ -384,8 +391,9 @@ def _page_load(
     )
 
 
-def _vital_page_load(span: SpanRecord, *, project: str, now_ms: int, release: str | None = None) -> Event:
-    """A web-vital span on its own (INP, or LCP/CLS sent after its page load) as a PAGE_LOAD."""
+def _vital_page_load(span: SpanRecord, *, project: str, now_ms: int, fallback: _Where | None = None) -> Event:
+    """A web-vital span on its own (INP, or LCP/CLS sent after its page load) as a PAGE_LOAD;
+    what the span does not say comes from ``fallback`` (the transaction it was sent in)."""
     route = (
         _attr(span.attrs, "sentry.transaction") or _attr(span.attrs, "transaction")
         or _attr(span.attrs, "sentry.segment.name") or span.name or "<unknown page>"
@@ -395,8 +403,7 @@ def _vital_page_load(span: SpanRecord, *, project: str, now_ms: int, release: st
         project=project,
         ts=ms(span.start) if span.start is not None else now_ms,
         route=route,
-        release=_attr(span.attrs, "sentry.release") or _attr(span.attrs, "release") or release,
-        platform=_attr(span.attrs, "browser.name") or _attr(span.attrs, "sentry.platform"),
+        where=_span_where(span.attrs).or_else(fallback),
         found=found,
         session=None,
         user=_attr(span.attrs, "user.id"),
@@ -406,6 +413,51 @@ def _vital_page_load(span: SpanRecord, *, project: str, now_ms: int, release: st
 
 
 # --- small helpers -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Where:
+    """Where a transaction or page load ran: what the Performance panel filters on."""
+
+    release: str | None = None
+    environment: str | None = None
+    platform: str | None = None
+    device: str | None = None
+
+    def or_else(self, fallback: _Where | None) -> _Where:
+        """Each field that is empty here taken from ``fallback``."""
+        if fallback is None:
+            return self
+        return _Where(
+            self.release or fallback.release, self.environment or fallback.environment,
+            self.platform or fallback.platform, self.device or fallback.device,
+        )
+
+
+def _span_where(attrs: dict[str, Any]) -> _Where:
+    """A span's release, environment, platform and device, from its v2 attributes (or the v1
+    ``data`` an SDK sends them in, without the ``sentry.`` prefix)."""
+    return _Where(
+        release=_attr(attrs, "sentry.release") or _attr(attrs, "release"),
+        environment=_attr(attrs, "sentry.environment") or _attr(attrs, "environment"),
+        platform=_attr(attrs, "browser.name") or _attr(attrs, "sentry.platform"),
+        device=_first_attr(attrs, "device.model", "device.family"),
+    )
+
+
+def _context(contexts: dict[str, Any], name: str) -> dict[str, Any]:
+    """One of an event's ``contexts`` (``browser``, ``device``); ``{}`` when missing or not an object."""
+    found = contexts.get(name)
+    return found if isinstance(found, dict) else {}
+
+
+def _first_attr(attrs: dict[str, Any], *keys: str) -> str | None:
+    """The first of ``keys`` that :func:`_attr` finds."""
+    for key in keys:
+        found = _attr(attrs, key)
+        if found:
+            return found
+    return None
 
 
 def _attr(attrs: dict[str, Any], key: str) -> str | None:

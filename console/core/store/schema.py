@@ -305,6 +305,16 @@ MIGRATIONS: list[list[str]] = [
                     new.session_id, new.search_tags);
         END""",
     ],
+    # 5: what the Performance panel filters page loads and transactions on: project, release,
+    # platform, device and environment on both tables.
+    [
+        "ALTER TABLE page_loads ADD COLUMN environment TEXT",
+        "ALTER TABLE page_loads ADD COLUMN device TEXT",
+        "ALTER TABLE transactions ADD COLUMN platform TEXT",
+        "ALTER TABLE transactions ADD COLUMN device TEXT",
+        "CREATE INDEX page_loads_ts ON page_loads(ts)",
+        "CREATE INDEX transactions_ts ON transactions(ts)",
+    ],
 ]
 
 #: Tables whose rows belong to an event of another table (``event_id``), written by the

@@ -41,7 +41,7 @@ Done = Callable[[BaseException | None], None]
 T = TypeVar("T")
 
 _EVENTS_COLUMNS = ("id", "kind", "project", "ts", "received", "session_id", "user_id", "summary")
-# 128 rows of the widest table (page_loads, 17 columns) stay far below SQLite's 32,766
+# 128 rows of the widest table (page_loads, 22 columns) stay far below SQLite's 32,766
 # variables per statement.
 _MAX_ROWS_PER_STATEMENT = 128
 

@@ -17,12 +17,16 @@ from typing import Any
 import pytest
 
 from console.core.demo import DemoScenario, DemoStats, run_demo_traffic
+from console.core.ingest.native import decode_native
 
 EXAMPLES = Path(__file__).parents[2] / "fixtures" / "payloads" / "native-examples.json"
 START_MS = 1_764_288_000_000
 
 # Fields whose contents are free-form by design, so only their presence is compared.
 FREE_FORM = {("custom_event", "properties"), ("log", "context"), ("event:user_identified", "properties.properties")}
+# Fields the demo sends beyond the protocol's examples: where page loads and transactions ran
+# (the native decoder reads them for the Performance panel's filters).
+EXTRA = {"page_load": {"deviceInfo", "context"}, "transaction": {"deviceInfo", "context"}}
 
 
 def shape_key(payload: dict[str, Any]) -> str:
@@ -58,8 +62,9 @@ def traffic() -> list[dict[str, Any]]:
 def key_differences(example: Any, payload: Any, kind: str, path: str = "") -> list[str]:
     if not isinstance(example, dict):
         return []
-    if set(example) != set(payload):
-        return [f"{kind} {path or '<top>'}: {sorted(set(example) ^ set(payload))}"]
+    keys = set(payload) - (EXTRA.get(kind, set()) if not path else set())
+    if set(example) != keys:
+        return [f"{kind} {path or '<top>'}: {sorted(set(example) ^ keys)}"]
     problems: list[str] = []
     for key, value in example.items():
         inner = f"{path}.{key}" if path else key
@@ -113,6 +118,36 @@ def test_devices_vary_across_brands_platforms_and_wechat_versions(traffic: list[
     assert {d["platform"] for d in devices} == {"ios", "android", "devtools"}
     assert len({d["brand"] for d in devices}) >= 4
     assert len({d["version"] for d in devices}) >= 3
+
+
+def test_page_loads_and_transactions_ran_where_their_sessions_page_views_did(
+    traffic: list[dict[str, Any]],
+) -> None:
+    device_of: dict[str, dict[str, Any]] = {}
+    release_of: dict[str, str] = {}
+    for payload in traffic:
+        if payload["type"] == "page_view":
+            device_of[payload["sessionId"]] = payload["deviceInfo"]
+        elif payload["type"] == "javascript_error":
+            release_of[payload["userId"]] = payload["context"]["appVersion"]
+    timed = [p for p in traffic if p["type"] in ("page_load", "transaction")]
+    assert {p["type"] for p in timed} == {"page_load", "transaction"}
+    for payload in timed:
+        session = payload.get("sessionId") or payload["transaction"]["context"]["sessionId"]
+        user = payload.get("userId") or payload["transaction"]["context"]["userId"]
+        assert payload["deviceInfo"] == device_of[session]
+        assert payload["context"]["environment"] == "production"
+        assert payload["context"]["appVersion"] == release_of.get(user, payload["context"]["appVersion"])
+    assert {p["deviceInfo"]["platform"] for p in timed} == {"ios", "android", "devtools"}
+    assert len({p["deviceInfo"]["model"] for p in timed}) >= 6
+    assert {p["context"]["appVersion"] for p in timed} == {"2.3.0", "2.3.1"}
+    # What the Performance panel then filters on.
+    batch = decode_native(json.dumps(timed[:1000]).encode(), project="demo", now_ms=START_MS)
+    assert batch.rejected == []
+    columns = [e.columns for e in batch.events]
+    assert {c["platform"] for c in columns} == {"ios", "android", "devtools"}
+    assert len({c["device"] for c in columns}) >= 6 and {c["release"] for c in columns} == {"2.3.0", "2.3.1"}
+    assert {c["environment"] for c in columns} == {"production"}
 
 
 def test_search_page_has_poor_lcp(traffic: list[dict[str, Any]]) -> None:

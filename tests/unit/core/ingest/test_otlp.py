@@ -101,7 +101,7 @@ def test_a_whole_trace_is_one_transaction_with_its_spans() -> None:
     assert tx.columns == {
         "tx_id": ROOT_ID, "name": "POST /api/orders", "route": "/api/orders", "duration_ms": 250.0,
         "status": "ok", "span_count": 4, "trace_id": TRACE_ID, "op": "http.server",
-        "release": "2.3.1", "environment": "staging",
+        "release": "2.3.1", "environment": "staging", "platform": None, "device": None,
     }
     assert (tx.session_id, tx.user_id) == ("s-7f3a9c", "u-1042")
     rows = {row["name"]: row for table, row in tx.children if table == "spans"}
@@ -230,8 +230,11 @@ def test_browser_payload_project_comes_from_a_sanitised_service_name() -> None:
 def test_web_vital_records_are_page_loads_with_that_one_metric() -> None:
     lcp, cls = of_kind(browser(), Kind.PAGE_LOAD)
     assert lcp.columns["lcp"] == 2140.5 and lcp.columns["route"] == "/checkout"
-    assert all(v is None for k, v in lcp.columns.items() if k not in ("lcp", "route", "release", "platform"))
+    named = ("lcp", "route", "release", "platform", "environment")
+    assert all(v is None for k, v in lcp.columns.items() if k not in named)
     assert (lcp.columns["release"], lcp.columns["platform"]) == ("5.0.2", "iOS")
+    # The resource's deployment.environment; it names no device model.
+    assert (lcp.columns["environment"], lcp.columns["device"]) == ("production", None)
     assert lcp.timestamp == 1_764_288_003_000 and lcp.session_id == "s-7f3a9c"
     assert lcp.summary == "/checkout LCP 2140 ms"
     # Found by the event.name attribute, the time a JSON number past 2^53, the URL another key.

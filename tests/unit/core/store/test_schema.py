@@ -33,9 +33,9 @@ def test_an_empty_file_is_migrated_to_the_current_version_in_wal(tmp_path: Path)
     assert migrate(conn) == SCHEMA_VERSION  # a second run does nothing
 
 
-def test_a_file_at_the_previous_version_keeps_its_data(tmp_path: Path) -> None:
+def test_a_file_at_version_3_keeps_its_data_and_gets_the_error_inbox(tmp_path: Path) -> None:
     conn = connect(tmp_path / "s.db")
-    migrate(conn, target=SCHEMA_VERSION - 1)
+    migrate(conn, target=3)
     conn.execute(
         "INSERT INTO events VALUES (1, 'log', 'shop', 5, 6, 's', 'u', 'info: kept')"
     )
@@ -55,7 +55,7 @@ def test_a_file_at_the_previous_version_keeps_its_data(tmp_path: Path) -> None:
             " 'TypeError', 'checkout broke', 'error', '2.3.1', ?)",
             (event_id, data),
         )
-    assert migrate(conn) == SCHEMA_VERSION - 1
+    assert migrate(conn) == 3
     assert conn.execute("SELECT summary FROM events").fetchall() == [("info: kept",)]
     assert conn.execute("SELECT message FROM logs").fetchall() == [("kept",)]
     # The errors already there are searchable, their tag values too; their releases counted.
@@ -74,6 +74,34 @@ def test_a_file_at_the_previous_version_keeps_its_data(tmp_path: Path) -> None:
     assert {"projects", "retention_log", "span_batches", "metric_points", "issue_aliases"} <= tables(conn)
 
 
+def test_a_file_at_version_4_keeps_its_page_loads_and_transactions(tmp_path: Path) -> None:
+    conn = connect(tmp_path / "s.db")
+    migrate(conn, target=4)
+    conn.execute("INSERT INTO events VALUES (1, 'page_load', 'shop', 5, 6, 's', 'u', 'pages/index/index loaded')")
+    conn.execute("INSERT INTO events VALUES (2, 'transaction', 'shop', 7, 8, 's', 'u', 'checkout.submit 878 ms')")
+    conn.execute(
+        "INSERT INTO page_loads (event_id, ts, project, session_id, user_id, route, release, platform, lcp, data)"
+        " VALUES (1, 5, 'shop', 's', 'u', 'pages/index/index', '2.3.1', 'ios', 2140.0, '{}')"
+    )
+    conn.execute(
+        "INSERT INTO transactions (event_id, ts, project, name, duration_ms, release, environment, data)"
+        " VALUES (2, 7, 'shop', 'checkout.submit', 878.5, '2.3.1', 'production', '{}')"
+    )
+    assert migrate(conn) == 4
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == 5
+    assert conn.execute(
+        "SELECT event_id, route, release, platform, lcp, environment, device FROM page_loads"
+    ).fetchall() == [(1, "pages/index/index", "2.3.1", "ios", 2140.0, None, None)]
+    assert conn.execute(
+        "SELECT event_id, name, duration_ms, release, environment, platform, device FROM transactions"
+    ).fetchall() == [(2, "checkout.submit", 878.5, "2.3.1", "production", None, None)]
+    assert conn.execute("SELECT count(*) FROM events").fetchone()[0] == 2
+    # A time range of either table is read from an index.
+    for table in ("page_loads", "transactions"):
+        plan = " ".join(r[3] for r in conn.execute(f"EXPLAIN QUERY PLAN SELECT event_id FROM {table} WHERE ts >= 6"))
+        assert f"USING COVERING INDEX {table}_ts" in plan, plan
+
+
 def test_logs_from_before_search_are_searchable(tmp_path: Path) -> None:
     conn = connect(tmp_path / "s.db")
     migrate(conn, target=2)
@@ -87,12 +115,12 @@ def test_logs_from_before_search_are_searchable(tmp_path: Path) -> None:
 
 def test_a_failing_migration_leaves_the_file_as_it_was(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     conn = connect(tmp_path / "s.db")
-    migrate(conn, target=SCHEMA_VERSION - 1)
-    broken = [*MIGRATIONS[-1], "CREATE TABLE events (x)"]  # fails after the real statements
-    monkeypatch.setattr("console.core.store.schema.MIGRATIONS", [*MIGRATIONS[:-1], broken])
+    migrate(conn, target=3)
+    broken = [*MIGRATIONS[3], "CREATE TABLE events (x)"]  # migration 4 fails after its real statements
+    monkeypatch.setattr("console.core.store.schema.MIGRATIONS", [*MIGRATIONS[:3], broken, *MIGRATIONS[4:]])
     with pytest.raises(sqlite3.OperationalError):
         migrate(conn)
-    assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION - 1
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == 3
     assert not {"issue_aliases", "issue_releases", "errors_fts"} & tables(conn)
     assert "search_tags" not in {r[1] for r in conn.execute("PRAGMA table_info(errors)")}
     indexes = {r[1] for r in conn.execute("PRAGMA index_list(errors)")}
