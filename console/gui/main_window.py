@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 )
 
 from console.core.analysis.overview import OverviewFigures
+from console.core.store.log_queries import RelatedEvent
 from console.core.store.queries import StoreInfo
 from console.gui.errors import ErrorsPanel
 from console.gui.issue_actions import IssueActionClient
@@ -33,6 +34,7 @@ from console.gui.jobs import StoreJobs
 from console.gui.logs import LogsPanel
 from console.gui.metrics import MetricsPanel
 from console.gui.overview import OverviewPanel
+from console.gui.performance import PerformancePanel
 from console.gui.reader import StoreWatcher
 
 __all__ = ["PANEL_NAMES", "MainWindow", "describe_retention", "human_bytes"]
@@ -40,7 +42,7 @@ __all__ = ["PANEL_NAMES", "MainWindow", "describe_retention", "human_bytes"]
 log = logging.getLogger("lookout.gui.window")
 
 #: The panels a window has, by the name the command line uses, in navigation order.
-PANEL_NAMES = ("overview", "errors", "logs", "metrics")
+PANEL_NAMES = ("overview", "performance", "errors", "logs", "metrics")
 
 _STYLE = """
 QWidget#central { background: #f8f9fa; }
@@ -113,8 +115,11 @@ class MainWindow(QMainWindow):
         self.errors = ErrorsPanel(jobs=self.jobs, actions=self.actions)
         self.logs = LogsPanel(jobs=self.jobs)
         self.metrics = MetricsPanel(jobs=self.jobs)
+        self.performance = PerformancePanel(jobs=self.jobs)
+        self.performance.relatedActivated.connect(self._open_related)
         panels = (
-            ("Overview", self.overview), ("Errors", self.errors), ("Logs", self.logs), ("Metrics", self.metrics),
+            ("Overview", self.overview), ("Performance", self.performance), ("Errors", self.errors),
+            ("Logs", self.logs), ("Metrics", self.metrics),
         )
         for title, panel in panels:
             self.navigation.addItem(title)
@@ -169,6 +174,7 @@ class MainWindow(QMainWindow):
         self.errors.start()
         self.logs.start()
         self.metrics.start()
+        self.performance.start()
 
     @property
     def is_loaded(self) -> bool:
@@ -183,7 +189,10 @@ class MainWindow(QMainWindow):
 
     def panel(self, name: str) -> QWidget:
         """The panel widget of a command-line name."""
-        panels = {"overview": self.overview, "errors": self.errors, "logs": self.logs, "metrics": self.metrics}
+        panels: dict[str, QWidget] = {
+            "overview": self.overview, "performance": self.performance, "errors": self.errors,
+            "logs": self.logs, "metrics": self.metrics,
+        }
         return panels[name]
 
     def shutdown(self) -> None:
@@ -194,6 +203,7 @@ class MainWindow(QMainWindow):
         self.errors.stop()
         self.logs.stop()
         self.metrics.stop()
+        self.performance.stop()
         self.watcher.stop()
         self.jobs.stop()
         self.actions.stop()
@@ -201,6 +211,16 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:
         self.shutdown()
         super().closeEvent(event)
+
+    @Slot(object)
+    def _open_related(self, event: RelatedEvent) -> None:
+        """Show a transaction's related error or log in its own panel, found by its text."""
+        if event.kind == "error":
+            self.show_panel("errors")
+            self.errors.search.setText(event.summary)
+        elif event.kind == "log":
+            self.show_panel("logs")
+            self.logs.search.setText(event.summary)
 
     @Slot(object)
     def _show_figures(self, figures: OverviewFigures) -> None:
