@@ -39,6 +39,10 @@ import orjson
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from bench_window import describe as bench_describe  # noqa: E402
+from bench_window import pct  # noqa: E402
 
 from console.core.events import Event  # noqa: E402
 from console.core.ingest.native import decode_native  # noqa: E402
@@ -180,18 +184,8 @@ def feed(path: str, rate: float, stop: Any, counter: Any, seed: int) -> None:
         writer.stop()
 
 
-def pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    k = (len(ordered) - 1) * q / 100
-    lo = int(k)
-    hi = min(lo + 1, len(ordered) - 1)
-    return ordered[lo] + (ordered[hi] - ordered[lo]) * (k - lo)
-
-
 def describe(values: list[float]) -> str:
-    if not values:
-        return "no samples"
-    return f"p50 {pct(values, 50):.1f} ms, p95 {pct(values, 95):.1f} ms, max {max(values):.1f} ms (n={len(values)})"
+    return bench_describe(values) if values else "no samples"
 
 
 def main() -> int:

@@ -18,7 +18,7 @@ import numpy.typing as npt
 
 from console.core.analysis.frame import ColumnFrame
 from console.core.analysis.perf_select import PerfFilter, Rows, TimeRange, bucket_index, select_rows
-from console.core.analysis.sketch import group_percentiles
+from console.core.analysis.sketch import finite_or_none, group_percentiles
 from console.core.analysis.vitals import MIN_SAMPLE, THRESHOLDS, Rating, rate
 
 __all__ = [
@@ -137,10 +137,6 @@ def _change(now: float | None, before: float | None, count: int, before_count: i
     return now / before - 1
 
 
-def _number(value: float) -> float | None:
-    return None if np.isnan(value) else float(value)
-
-
 def page_load_report(
     frame: ColumnFrame,
     *,
@@ -173,7 +169,7 @@ def page_load_report(
         (count,), ((p50, p75, p95),) = _one_group(now, now_keys)
         (count_before,), ((_, p75_before, _),) = _one_group(charted_before.take(values), charted_before.take(keys))
         summaries[metric] = MetricSummary(
-            metric, int(count), _number(p50), _number(p75), _number(p95), int(count_before), _number(p75_before),
+            metric, int(count), finite_or_none(p50), finite_or_none(p75), finite_or_none(p95), int(count_before), finite_or_none(p75_before),
         )
 
     route_rows, routes_total = _route_table(frame, in_range, before, table_metrics, routes, route_limit)
@@ -236,9 +232,9 @@ def _route_table(
             route=frame.label("route", int(code)) or "(no route)",
             loads=int(loads[code]),
             previous_loads=int(loads_before[code]),
-            p75={m: _number(p75[m][code]) for m in metrics},
+            p75={m: finite_or_none(p75[m][code]) for m in metrics},
             samples={m: int(samples[m][code]) for m in metrics},
-            previous_p75={m: _number(p75_before[m][code]) for m in metrics},
+            previous_p75={m: finite_or_none(p75_before[m][code]) for m in metrics},
             previous_samples={m: int(samples_before[m][code]) for m in metrics},
         )
         for code in shown

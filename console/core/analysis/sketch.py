@@ -34,6 +34,7 @@ __all__ = [
     "RELATIVE_ACCURACY",
     "bucket_keys",
     "bucket_values",
+    "finite_or_none",
     "group_percentiles",
     "histogram_percentiles",
 ]
@@ -60,6 +61,11 @@ EXACT_GROUP_LIMIT = 1_000
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
+
+
+def finite_or_none(value: float) -> float | None:
+    """A percentile as a plain float, or None where the table holds NaN (no values)."""
+    return None if np.isnan(value) else float(value)
 
 
 def bucket_keys(values: npt.ArrayLike) -> npt.NDArray[np.uint16]:

@@ -16,7 +16,7 @@ import numpy.typing as npt
 
 from console.core.analysis.frame import ColumnFrame
 from console.core.analysis.perf_select import MINUTE, PerfFilter, Rows, TimeRange, bucket_index, select_rows
-from console.core.analysis.sketch import group_percentiles
+from console.core.analysis.sketch import finite_or_none, group_percentiles
 from console.core.analysis.vitals import MIN_SAMPLE
 
 __all__ = ["TransactionReport", "TransactionRow", "slowest_transactions", "transaction_report"]
@@ -68,10 +68,6 @@ class TransactionReport:
     names: tuple[TransactionRow, ...]
     names_total: int
     selected_names: frozenset[str]
-
-
-def _number(value: float) -> float | None:
-    return None if np.isnan(value) else float(value)
 
 
 def transaction_report(
@@ -152,12 +148,12 @@ def _name_table(
             name=dictionary.labels[code] or "(unnamed)",
             count=int(totals[code]),
             failures=int(failures[code]),
-            p50=_number(table[code, 0]),
-            p95=_number(table[code, 1]),
-            p99=_number(table[code, 2]),
+            p50=finite_or_none(table[code, 0]),
+            p95=finite_or_none(table[code, 1]),
+            p99=finite_or_none(table[code, 2]),
             per_minute=float(totals[code]) / minutes,
             previous_count=int(counts_before[code]),
-            previous_p95=_number(table_before[code, 0]),
+            previous_p95=finite_or_none(table_before[code, 0]),
         )
         for code in ranked
     )

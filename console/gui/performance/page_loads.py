@@ -37,7 +37,7 @@ from console.core.analysis.page_load_report import PageLoadReport, too_few_text
 from console.core.analysis.vitals import MIN_SAMPLE
 from console.core.store.perf_frames import NAVIGATION_METRICS, PAGE_LOAD_METRICS
 from console.gui.performance.charts import ChartGroup, HistogramChart, TimeChart
-from console.gui.performance.tables import RouteTableModel
+from console.gui.performance.tables import RouteTableModel, refill, select_keys
 from console.gui.performance.units import RATING_COLOURS, RATING_WORDS, format_change, format_value, label
 
 __all__ = ["CHARTED_VITALS", "TABLE_METRICS", "PageLoadsView"]
@@ -178,12 +178,7 @@ class PageLoadsView(QWidget):
 
     def choose_routes(self, routes: frozenset[str]) -> None:
         """Select these pages in the table (as clicks would) and filter the charts to them."""
-        selection = self.route_table.selectionModel()
-        selection.clearSelection()
-        for route in routes:
-            row = self.routes.row_of(route)
-            if row is not None:
-                selection.select(self.routes.index(row, 0), selection.SelectionFlag.Select | selection.SelectionFlag.Rows)
+        select_keys(self.route_table, self.routes, routes)
 
     def show_report(self, report: PageLoadReport) -> None:
         """Draw ``report``: charts, titles, the pages table (keeping its selection), histogram."""
@@ -240,15 +235,7 @@ class PageLoadsView(QWidget):
         return None if rating is None else RATING_COLOURS[rating][0]
 
     def _fill_routes(self, report: PageLoadReport) -> None:
-        selection = self.route_table.selectionModel()
-        selection.blockSignals(True)
-        self.routes.set_rows(report.routes)
-        for route in report.selected_routes:
-            row = self.routes.row_of(route)
-            if row is not None:
-                selection.select(self.routes.index(row, 0), selection.SelectionFlag.Select | selection.SelectionFlag.Rows)
-        selection.blockSignals(False)
-        self.route_table.viewport().update()
+        refill(self.route_table, self.routes, report.routes, report.selected_routes)
         shown = len(report.routes)
         more = f" (the busiest {shown:,} of {report.routes_total:,})" if report.routes_total > shown else ""
         if report.selected_routes:

@@ -8,13 +8,14 @@ key (route or name), not by row number.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QBrush, QColor, QFont
+from PySide6.QtWidgets import QTableView
 
 from console.core.analysis.page_load_report import RouteRow, too_few_text
 from console.core.analysis.transaction_report import TransactionRow
@@ -22,7 +23,10 @@ from console.core.analysis.vitals import Rating
 from console.core.store.perf_queries import TransactionInstance
 from console.gui.performance.units import RATING_COLOURS, RATING_WORDS, format_change, format_value, label
 
-__all__ = ["Column", "ColumnTableModel", "InstanceTableModel", "RouteTableModel", "TransactionTableModel"]
+__all__ = [
+    "Column", "ColumnTableModel", "InstanceTableModel", "RouteTableModel", "TransactionTableModel", "refill",
+    "select_keys",
+]
 
 Row = TypeVar("Row")
 _Index = QModelIndex | QPersistentModelIndex
@@ -118,6 +122,26 @@ class ColumnTableModel(QAbstractTableModel, Generic[Row]):
         missing = [r for r in self.rows if key(r) is None]
         present.sort(key=key, reverse=self._descending)
         self.rows = present + missing  # rows without a value sink to the bottom either way
+
+
+def select_keys(view: QTableView, model: ColumnTableModel[Any], keys: Iterable[str]) -> None:
+    """Select the rows showing ``keys`` in ``view`` (others are deselected), as clicks would."""
+    selection = view.selectionModel()
+    selection.clearSelection()
+    for key in keys:
+        row = model.row_of(key)
+        if row is not None:
+            selection.select(model.index(row, 0), selection.SelectionFlag.Select | selection.SelectionFlag.Rows)
+
+
+def refill(view: QTableView, model: ColumnTableModel[Row], rows: Sequence[Row], selected: Iterable[str]) -> None:
+    """Show ``rows`` and select ``selected`` again, without announcing a selection change."""
+    selection = view.selectionModel()
+    selection.blockSignals(True)
+    model.set_rows(rows)
+    select_keys(view, model, selected)
+    selection.blockSignals(False)
+    view.viewport().update()
 
 
 def _vital_column(metric: str) -> Column[RouteRow]:

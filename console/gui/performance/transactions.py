@@ -42,7 +42,7 @@ from console.core.analysis.waterfall import Waterfall
 from console.core.store.log_queries import RelatedEvent
 from console.core.store.perf_queries import TransactionInstance
 from console.gui.performance.charts import ChartGroup, TimeChart
-from console.gui.performance.tables import InstanceTableModel, TransactionTableModel
+from console.gui.performance.tables import InstanceTableModel, TransactionTableModel, refill, select_keys
 from console.gui.performance.units import format_value
 from console.gui.performance.waterfall import WaterfallView
 
@@ -182,12 +182,7 @@ class TransactionsView(QWidget):
 
     def choose_names(self, names: frozenset[str]) -> None:
         """Select these names in the table, as clicks would."""
-        selection = self.name_table.selectionModel()
-        selection.clearSelection()
-        for name in names:
-            row = self.names.row_of(name)
-            if row is not None:
-                selection.select(self.names.index(row, 0), selection.SelectionFlag.Select | selection.SelectionFlag.Rows)
+        select_keys(self.name_table, self.names, names)
 
     def show_report(self, report: TransactionReport) -> None:
         """Draw ``report``: the three charts and the names table (keeping its selection)."""
@@ -204,15 +199,7 @@ class TransactionsView(QWidget):
             self.titles["duration"].setText("Duration p50 / p95 / p99")
         rate = report.failures / report.count * 100 if report.count else 0.0
         self.titles["failures"].setText(f"Failure rate — {report.failures:,} failed ({rate:.1f}%)")
-        selection = self.name_table.selectionModel()
-        selection.blockSignals(True)
-        self.names.set_rows(report.names)
-        for name in report.selected_names:
-            row = self.names.row_of(name)
-            if row is not None:
-                selection.select(self.names.index(row, 0), selection.SelectionFlag.Select | selection.SelectionFlag.Rows)
-        selection.blockSignals(False)
-        self.name_table.viewport().update()
+        refill(self.name_table, self.names, report.names, report.selected_names)
         shown = len(report.names)
         more = f" (the busiest {shown:,} of {report.names_total:,})" if report.names_total > shown else ""
         self.names_caption.setText(f"Transactions{more} — select names to chart only them")
