@@ -83,7 +83,8 @@ def test_the_pages_table_shows_the_hand_computed_p75_in_its_rating_colour(qtbot,
     assert quiet.data(Qt.ItemDataRole.BackgroundRole).color().name() == "#f1f3f4"
     assert "3 loads — too few for a rating" in quiet.data(Qt.ItemDataRole.ToolTipRole)
     # The whole range: [0.8 0.9 1 1 2 3 4 5] s → p75 3.25 s, needs improvement, in the chart's title.
-    assert panel.page_loads.titles["lcp"].text().startswith("LCP  p75 3.25 s · needs improvement · 8 loads")
+    assert panel.page_loads.titles["lcp"].text() == "LCP  p75 3.25 s · needs improvement"
+    assert panel.status.text().startswith("8 page loads in range")
 
 
 def test_small_samples_say_so_instead_of_rating(qtbot, store, open_window):
@@ -125,6 +126,13 @@ def test_the_bands_behind_a_chart_are_green_amber_and_red_at_the_thresholds(qtbo
     assert all(c.crosshair.isVisible() for c in panel.page_loads.charts.values())
     assert positions == pytest.approx([moment] * 6, abs=1.0)
     assert "LCP p75 3.25 s" in panel.page_loads.readout.text()
+    # In the live five minutes too, where a second is a pixel wide (bands are fitted to the view).
+    panel.choose_range("live")
+    qtbot.waitUntil(lambda: panel.page_loads.report.when.span_ms == 300_000)
+    qtbot.wait(50)
+    x = now_ms() / 1000 - 60
+    good, amber = _pixel(window, chart, x, 1200), _pixel(window, chart, x, 2700)  # no loads: up to 2.9 s shown
+    assert good.green() > good.red() and amber.red() > amber.blue() + 30
     cls_bands = [(band.name, band.low, band.high) for band in panel.page_loads.charts["cls"].bands]
     assert cls_bands[:2] == [("good", 0.0, 0.1), ("needs-improvement", 0.1, 0.25)]
 
@@ -238,3 +246,20 @@ def test_the_table_models_pass_qtmodeltester(qtmodeltester, store, qtbot, open_w
     qtmodeltester.check(routes, force_py=True)
     names = TransactionTableModel()
     qtmodeltester.check(names, force_py=True)
+
+
+def test_it_opens_on_the_shortest_range_that_holds_the_newest_data(qtbot, store, open_window):
+    store.write([load("pages/a", 1000.0 + i, ts=now_ms() - 3 * 3_600_000) for i in range(6)])
+    _window, panel = open_performance(qtbot, open_window, store.path)
+    assert panel.preset == "24h"  # three hours old: not in the live five minutes, nor the last hour
+    assert panel.range_buttons.checkedButton().objectName() == "range.24h"
+    assert panel.page_loads.report.loads == 6
+
+
+def test_a_store_with_only_old_data_opens_on_its_last_day(qtbot, store, open_window):
+    old = now_ms() - 30 * 86_400_000
+    store.write([load("pages/a", 1000.0 + i, ts=old) for i in range(6)])
+    _window, panel = open_performance(qtbot, open_window, store.path)
+    assert panel.preset == "custom"
+    assert panel.page_loads.report.loads == 6
+    assert panel.page_loads.report.when.end_ms > old

@@ -32,23 +32,29 @@ BAND_COLOURS = {
 }
 _BAR_COLOURS = {"good": "#0cce6b", "needs-improvement": "#ffa400", "poor": "#ff4e42", None: "#8ab4f8"}
 _CEILING = 1e12
-_END_OF_TIME_S = 4e9  # 2096, in epoch seconds
 
 
 class Band(QGraphicsRectItem):
-    """One rating band: a filled strip from ``low`` to ``high`` across all of time.
+    """One rating band: a filled strip from ``low`` to ``high`` across the visible time.
 
     A plain rectangle rather than pyqtgraph's LinearRegionItem, which carries two movable
-    lines and costs several times more on every repaint of a live chart.
+    lines and costs several times more on every repaint of a live chart. Its width follows
+    the x range (:meth:`fit`): a strip across all of time would be billions of pixels wide
+    in the live range, past what the raster engine can draw.
     """
 
     def __init__(self, name: str, low: float, high: float) -> None:
-        super().__init__(0.0, low, _END_OF_TIME_S, high - low)
+        super().__init__(0.0, low, 1.0, high - low)
         self.name = name
         self.low, self.high = low, high
         self.setBrush(pg.mkBrush(BAND_COLOURS[name]))
         self.setPen(QPen(Qt.PenStyle.NoPen))
         self.setZValue(-100)
+
+    def fit(self, start_s: float, end_s: float) -> None:
+        """Span ``[start_s, end_s]`` and as much again either side (room to scroll into)."""
+        span = max(end_s - start_s, 1.0)
+        self.setRect(start_s - span, self.low, 3 * span, self.high - self.low)
 
 
 class TimeChart(pg.PlotWidget):
@@ -77,6 +83,7 @@ class TimeChart(pg.PlotWidget):
         self._crosshair_added = False  # added on first hover: even hidden, it costs every repaint
         self.metric: str | None = None
         self.bands: list[Band] = []
+        item.vb.sigXRangeChanged.connect(self._fit_bands)
         self.xs: npt.NDArray[np.float64] = np.zeros(0)
         self.values: dict[str, npt.NDArray[np.float64]] = {}
         self.set_metric(metric)
@@ -94,6 +101,7 @@ class TimeChart(pg.PlotWidget):
                 band = Band(name, low, high)
                 self.addItem(band, ignoreBounds=True)
                 self.bands.append(band)
+            self._fit_bands()
         self.setLabel("left", "" if metric in (None, "cls") else "ms")
 
     def show_values(self, xs: npt.NDArray[np.float64], values: Mapping[str, npt.ArrayLike]) -> None:
@@ -110,6 +118,11 @@ class TimeChart(pg.PlotWidget):
         if thresholds is not None:
             top = max(top * 1.1, thresholds[0] * 1.15)
         self.setYRange(0, top * 1.08 if top > 0 else 1.0, padding=0)
+
+    def _fit_bands(self, *_args: object) -> None:
+        (start, end), _ = self.getPlotItem().vb.viewRange()
+        for band in self.bands:
+            band.fit(start, end)
 
     def show_crosshair(self, x: float | None) -> None:
         """Draw the crosshair at ``x`` (epoch seconds), or hide it."""
@@ -158,6 +171,11 @@ class ChartGroup(QObject):
     def plot_width(self) -> int:
         """The width in pixels of the plotting area (the x axis's length)."""
         return max(1, int(self.charts[0].getPlotItem().vb.width()))
+
+    def _fit_bands(self, *_args: object) -> None:
+        (start, end), _ = self.getPlotItem().vb.viewRange()
+        for band in self.bands:
+            band.fit(start, end)
 
     def show_crosshair(self, x: float | None) -> None:
         """Put the crosshair at ``x`` on every chart, or hide it."""

@@ -208,7 +208,8 @@ class PageLoadsView(QWidget):
         rating = summary.rating
         if rating is not None:
             text += f" · {RATING_WORDS[rating]}"
-        text += f" · {summary.count:,} loads"
+        if summary.count != self.report.loads:  # only when some loads lack this metric
+            text += f" · {summary.count:,} loads"
         change = format_change(summary.change)
         if change:
             text += f" · {change} vs previous"
