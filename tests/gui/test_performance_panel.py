@@ -263,3 +263,12 @@ def test_a_store_with_only_old_data_opens_on_its_last_day(qtbot, store, open_win
     assert panel.preset == "custom"
     assert panel.page_loads.report.loads == 6
     assert panel.page_loads.report.when.end_ms > old
+
+
+def test_a_lone_bucket_is_drawn_as_a_dot_not_lost(qtbot, store, open_window):
+    store.write([load("pages/a", 1000.0 + i, ts=now_ms() - 10 * MINUTE) for i in range(6)])
+    _window, panel = open_performance(qtbot, open_window, store.path)
+    chart = panel.page_loads.charts["lcp"]
+    qtbot.waitUntil(lambda: panel.page_loads.report is not None and panel.page_loads.report.loads == 6)
+    xs, ys = chart.dots["p75"].getData()
+    assert len(xs) == 1 and ys[0] == pytest.approx(1003.75)  # [1000 … 1005]: position 3.75

@@ -76,6 +76,13 @@ class TimeChart(pg.PlotWidget):
         # Milliseconds stay milliseconds: no "(x0.001)" SI rescaling of the axis.
         self.getAxis("left").enableAutoSIPrefix(False)
         self.curves = {name: self.plot([], [], pen=pen, name=name) for name, pen in curves.items()}
+        # A bucket with empty neighbours has no line to be part of: it is drawn as a dot.
+        self.dots = {
+            name: pg.ScatterPlotItem(size=5, pen=pg.mkPen(None), brush=pg.mkBrush(pen.color()))
+            for name, pen in curves.items()
+        }
+        for dot in self.dots.values():
+            self.addItem(dot)
         self.crosshair = pg.InfiniteLine(
             angle=90, movable=False, pen=pg.mkPen("#5f6368", width=1, style=Qt.PenStyle.DashLine)
         )
@@ -112,6 +119,8 @@ class TimeChart(pg.PlotWidget):
         for name, curve in self.curves.items():
             ys = self.values.get(name, np.full(self.xs.size, np.nan))
             curve.setData(self.xs, ys, connect="finite")
+            alone = _isolated(ys)
+            self.dots[name].setData(self.xs[alone], ys[alone])
             if np.isfinite(ys).any():
                 top = max(top, float(np.nanmax(ys)))
         thresholds = THRESHOLDS.get(self.metric or "")
@@ -242,6 +251,14 @@ class HistogramChart(pg.PlotWidget):
         self.setLabel("bottom", label(histogram.metric))
         self.setXRange(0, float(histogram.edges[-1]), padding=0.02)
         self.setYRange(0, float(histogram.counts.max()) * 1.1 or 1.0, padding=0)
+
+
+def _isolated(ys: npt.NDArray[np.float64]) -> npt.NDArray[np.bool_]:
+    """The finite points whose neighbours on both sides are missing (or the edge)."""
+    finite = np.isfinite(ys)
+    before = np.concatenate(([False], finite[:-1]))
+    after = np.concatenate((finite[1:], [False]))
+    return finite & ~before & ~after
 
 
 def _band(metric: str, value: float) -> str | None:
