@@ -92,6 +92,14 @@ EXPORT_KINDS: dict[str, tuple[str, tuple[str, ...]]] = {
         " FROM attachments ORDER BY id",
         (),
     ),
+    # Newest first, like the alert panel's history.
+    "alerts": (
+        "SELECT id, ts, rule_id, rule_name, severity, from_state, to_state, value, threshold, detail, link,"
+        " notified, reason FROM alert_events ORDER BY id DESC",
+        (),
+    ),
+    "alert-rules": ("SELECT id, name, enabled, definition, created_ms, updated_ms FROM alert_rules ORDER BY id",
+                    ("definition",)),
 }
 
 

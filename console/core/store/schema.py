@@ -315,6 +315,53 @@ MIGRATIONS: list[list[str]] = [
         "CREATE INDEX page_loads_ts ON page_loads(ts)",
         "CREATE INDEX transactions_ts ON transactions(ts)",
     ],
+    # 6: alerts: rules (their definitions as JSON, so a new field needs no migration), each
+    # rule's state between evaluations (a restart carries on without notifying again),
+    # every transition, every delivery attempt, and markers such as "defaults inserted".
+    [
+        """CREATE TABLE alert_rules (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL,
+            definition TEXT NOT NULL,
+            enabled INTEGER NOT NULL DEFAULT 1,
+            created_ms INTEGER NOT NULL,
+            updated_ms INTEGER NOT NULL)""",
+        """CREATE TABLE alert_states (
+            rule_id INTEGER PRIMARY KEY,
+            definition TEXT NOT NULL,
+            updated_ms INTEGER NOT NULL)""",
+        """CREATE TABLE alert_events (
+            id INTEGER PRIMARY KEY,
+            rule_id INTEGER NOT NULL,
+            rule_name TEXT NOT NULL,
+            severity TEXT NOT NULL,
+            ts INTEGER NOT NULL,
+            from_state TEXT NOT NULL,
+            to_state TEXT NOT NULL,
+            value REAL,
+            threshold REAL NOT NULL,
+            detail TEXT NOT NULL,
+            link TEXT,
+            notified INTEGER NOT NULL,
+            reason TEXT NOT NULL)""",
+        "CREATE INDEX alert_events_rule ON alert_events(rule_id, id)",
+        """CREATE TABLE alert_deliveries (
+            id INTEGER PRIMARY KEY,
+            alert_event_id INTEGER NOT NULL,
+            channel TEXT NOT NULL,
+            attempt INTEGER NOT NULL,
+            ts INTEGER NOT NULL,
+            ok INTEGER NOT NULL,
+            detail TEXT NOT NULL)""",
+        "CREATE INDEX alert_deliveries_event ON alert_deliveries(alert_event_id)",
+        """CREATE TABLE alert_meta (
+            key TEXT PRIMARY KEY,
+            value TEXT NOT NULL)""",
+        # Error counts over a window, every evaluation: without it each error rule scans
+        # every error. One more entry per error costs the writer little (errors are a few
+        # per cent of events).
+        "CREATE INDEX errors_ts ON errors(ts)",
+    ],
 ]
 
 #: Tables whose rows belong to an event of another table (``event_id``), written by the

@@ -11,7 +11,7 @@ from typing import Any
 from console.core.events import Event
 from console.core.ingest.otlp import decode_otlp
 from console.core.ingest.sentry import decode_envelope
-from console.core.store.schema import connect, migrate
+from console.core.store.schema import SCHEMA_VERSION, connect, migrate
 from console.core.store.writer import StoreWriter
 from tests.unit.core.store.conftest import NOW, events_of
 
@@ -89,7 +89,7 @@ def test_a_store_at_schema_4_is_upgraded_by_the_writer_and_keeps_its_rows(
         ("shop-api", "2.3.1", "staging", None, None),
     }
     conn = sqlite3.connect(store_path)
-    assert conn.execute("PRAGMA user_version").fetchone()[0] == 5
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
     assert conn.execute("SELECT min(id) FROM events").fetchone()[0] == 1  # the old events stay
     assert conn.execute("SELECT count(*) FROM events WHERE id > 2").fetchone()[0] > 0  # new ids after them
     conn.close()

@@ -88,7 +88,7 @@ def test_a_file_at_version_4_keeps_its_page_loads_and_transactions(tmp_path: Pat
         " VALUES (2, 7, 'shop', 'checkout.submit', 878.5, '2.3.1', 'production', '{}')"
     )
     assert migrate(conn) == 4
-    assert conn.execute("PRAGMA user_version").fetchone()[0] == 5
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
     assert conn.execute(
         "SELECT event_id, route, release, platform, lcp, environment, device FROM page_loads"
     ).fetchall() == [(1, "pages/index/index", "2.3.1", "ios", 2140.0, None, None)]
