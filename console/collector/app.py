@@ -22,6 +22,8 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 import console
 from console.collector.actions_intake import ACTIONS_PATH, action_routes
+from console.collector.alerting import AlertLoop
+from console.collector.alerts_intake import ALERT_ACTIONS_PATH, alert_routes
 from console.collector.auth import ProjectKeys
 from console.collector.body import read_body
 from console.collector.intake import (
@@ -54,6 +56,7 @@ ROUTES_HELP = [
     "POST /v1/logs",
     "POST /v1/metrics",
     f"POST {ACTIONS_PATH}",
+    f"POST {ALERT_ACTIONS_PATH}",
     "GET /healthz",
 ]
 
@@ -94,8 +97,11 @@ def _envelope_project(path: str) -> str | None:
     return project if project and rest in ("envelope/", "envelope") else None
 
 
-def create_app(*, writer: StoreWriter, settings: CollectorSettings) -> ASGIApp:
-    """The collector's ASGI app over a running ``writer``."""
+def create_app(
+    *, writer: StoreWriter, settings: CollectorSettings, alerts: AlertLoop | None = None
+) -> ASGIApp:
+    """The collector's ASGI app over a running ``writer``; ``alerts`` is the collector's alert
+    loop, if it runs one (its figures show in /healthz, and alert actions wake it)."""
     stats = CollectorStats()
     keys = ProjectKeys(db_path=settings.db_path, required=settings.require_keys)
     intake = Intake(writer=writer, settings=settings, stats=stats, keys=keys)
@@ -115,6 +121,7 @@ def create_app(*, writer: StoreWriter, settings: CollectorSettings) -> ASGIApp:
                 "committed": writer.stats.committed_events,
                 "pending": writer.pending_events,
                 "store_error": writer.stats.last_error,
+                "alerts": None if alerts is None else {"interval_s": alerts.interval_s, **alerts.stats.to_json()},
             }
         )
 
@@ -182,6 +189,7 @@ def create_app(*, writer: StoreWriter, settings: CollectorSettings) -> ASGIApp:
             *sentry_routes(intake, handle_sentry),
             *otlp_routes(intake),
             *action_routes(intake),
+            *alert_routes(intake, changed=None if alerts is None else alerts.wake),
         ],
         middleware=[
             Middleware(

@@ -1,4 +1,4 @@
-"""Running the collector: the writer thread plus uvicorn on one port, until told to stop."""
+"""Running the collector: the writer thread, the alert loop and uvicorn on one port, until told to stop."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from pathlib import Path
 
 import uvicorn
 
+from console.collector.alerting import AlertLoop, ChannelSettings
 from console.collector.app import CollectorSettings, create_app
 from console.core.store.retention import RetentionPolicy
 from console.core.store.writer import StoreWriter
@@ -40,10 +41,16 @@ def serve(
     max_body_bytes: int = 1 << 20,
     max_envelope_bytes: int = 20 << 20,
     retention: RetentionPolicy | None = None,
+    alert_interval_s: float | None = 15.0,
+    alert_channels: ChannelSettings | None = None,
 ) -> None:
-    """Open (or create) the store, start the writer and serve HTTP until interrupted."""
+    """Open (or create) the store, start the writer and the alert loop, and serve HTTP until
+    interrupted. ``alert_interval_s`` None evaluates no alerts."""
     writer = StoreWriter(path=db_path, retention=retention)
     writer.start()
+    alerts: AlertLoop | None = None
+    if alert_interval_s is not None:
+        alerts = AlertLoop(writer, db_path, interval_s=alert_interval_s, channels=alert_channels)
     settings = CollectorSettings(
         db_path=db_path,
         host=host,
@@ -52,7 +59,7 @@ def serve(
         max_envelope_bytes=max_envelope_bytes,
         require_keys=not is_loopback(host),
     )
-    app = create_app(writer=writer, settings=settings)
+    app = create_app(writer=writer, settings=settings, alerts=alerts)
     config = uvicorn.Config(
         app, host=host, port=port, log_level="warning", access_log=False, lifespan="off",
         timeout_graceful_shutdown=5,
@@ -66,7 +73,14 @@ def serve(
     signal.signal(signal.SIGTERM, _exit_on_signal)
     log.info("collecting into %s on http://%s:%d", db_path, host, port)
     try:
+        if alerts is not None:
+            alerts.start()
         # server.run picks uvloop and httptools when installed (uvicorn[standard]).
         server.run()
     finally:
-        writer.stop()
+        # The loop's last cycle and deliveries write through the writer: stop it first.
+        try:
+            if alerts is not None:
+                alerts.stop()
+        finally:
+            writer.stop()

@@ -1,0 +1,84 @@
+"""The window's way to change alert rules and alerts when a collector owns the store.
+
+``POST /lookout/alerts/actions`` takes an :class:`~console.core.store.alerts.AlertAction` as
+JSON (save, delete, enable or disable a rule; acknowledge, silence or resolve its alert) and
+the collector's writer carries it out between commits, as with issue actions. Only this
+machine may ask: whoever can reach a collector bound to 0.0.0.0 must not switch its alerts off.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import sqlite3
+import time
+from collections.abc import Callable
+from typing import Any
+
+import orjson
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from console.collector.body import read_body
+from console.collector.intake import FastJSONResponse, Intake, error_response
+from console.core.errors import IngestError, StoreUnavailable
+from console.core.store.alerts import AlertAction, apply_alert_action
+
+__all__ = ["ALERT_ACTIONS_PATH", "alert_routes"]
+
+ALERT_ACTIONS_PATH = "/lookout/alerts/actions"
+
+
+def _from_this_machine(request: Request) -> bool:
+    host = request.client.host if request.client else ""
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def alert_routes(intake: Intake, *, changed: Callable[[], None] | None = None) -> list[Route]:
+    """The alert-action path over one collector's writer; ``changed`` is called after each action
+    (the collector wakes its alert loop, so a saved rule is evaluated at once)."""
+
+    async def actions(request: Request) -> Response:
+        if not _from_this_machine(request):
+            return error_response("forbidden", "alert actions are taken only from this machine", 403)
+        try:
+            body = await read_body(request, limit=intake.settings.max_body_bytes)
+            try:
+                data = orjson.loads(body)
+                if not isinstance(data, dict):
+                    raise ValueError("an alert action is a JSON object with a 'kind'")
+                action = AlertAction.from_json(data)
+            except (orjson.JSONDecodeError, ValueError, TypeError) as exc:
+                raise IngestError("invalid_action", str(exc)) from None
+            loop = asyncio.get_running_loop()
+            finished: asyncio.Future[tuple[dict[str, Any] | None, BaseException | None]] = loop.create_future()
+
+            def settle(result: dict[str, Any] | None, error: BaseException | None) -> None:
+                if not finished.done():
+                    finished.set_result((result, error))
+
+            def done(result: dict[str, Any] | None, error: BaseException | None) -> None:
+                loop.call_soon_threadsafe(settle, result, error)
+
+            now = int(time.time() * 1000)
+            intake.writer.run(lambda conn: apply_alert_action(conn, action, now_ms=now), done)
+            result, error = await finished
+            if isinstance(error, sqlite3.Error):
+                return error_response("store_unavailable", f"the store could not apply it: {error}", 503)
+            if isinstance(error, ValueError):
+                raise IngestError("invalid_action", str(error))
+            if error is not None:
+                raise error
+            if changed is not None:
+                changed()
+            return FastJSONResponse({"ok": True, **(result or {})})
+        except IngestError as exc:
+            return error_response(exc.code, exc.detail, exc.status)
+        except StoreUnavailable as exc:
+            return error_response("busy", str(exc), 429, {"Retry-After": "1"})
+
+    return [Route(ALERT_ACTIONS_PATH, actions, methods=["POST"])]
