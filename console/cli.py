@@ -11,6 +11,7 @@ import argparse
 import csv
 import json
 import logging
+import math
 import signal
 import socket
 import subprocess
@@ -61,7 +62,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"lookout {console.__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
     parser.add_argument(
-        "--db", type=Path, help="open this store; without --collect nothing writes to it"
+        "--db", type=Path,
+        help="open this store; without --collect only your actions and the alert rules write to it",
     )
     parser.add_argument(
         "--collect", action="store_true", help="with --db: also run a collector into that store"
@@ -71,6 +73,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--port", type=int, default=DEFAULT_PORT, help="collector port (default 8969)")
     parser.add_argument("--rate", type=float, default=40.0, help="with --demo: events per second")
+    _alert_arguments(parser, where="the collector the window starts")
     parser.set_defaults(run=_run_window)
     sub = parser.add_subparsers(title="subcommands")
 
@@ -85,6 +88,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     collect.add_argument("--retention-days", type=float, default=14.0)
     collect.add_argument("--max-store-mb", type=float, default=1024.0)
+    _alert_arguments(collect, where="the collector")
     collect.set_defaults(run=_run_collect)
 
     demo = sub.add_parser("demo-traffic", help="post simulated mini-program traffic to a collector")
@@ -116,10 +120,56 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _alert_arguments(parser: argparse.ArgumentParser, *, where: str) -> None:
+    parser.add_argument(
+        "--alert-interval", type=_alert_interval, default=15.0, metavar="S",
+        help=f"seconds between evaluations of the alert rules in {where} (default 15; 0: none)",
+    )
+    parser.add_argument(
+        "--alert-webhook", action="append", type=_webhook_url, default=[], metavar="URL",
+        help="POST every notified alert as JSON to URL (repeatable); for rules with the webhook channel",
+    )
+    parser.add_argument(
+        "--alert-log", type=Path, default=None, metavar="FILE",
+        help="append every notified alert to FILE as a JSON line; for rules with the log channel",
+    )
+
+
+def _alert_interval(text: str) -> float:
+    try:
+        seconds = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if not (seconds >= 0 and math.isfinite(seconds)):
+        raise argparse.ArgumentTypeError("the alert interval is 0 (off) or a positive number of seconds")
+    return seconds
+
+
+def _webhook_url(text: str) -> str:
+    try:
+        url = httpx.URL(text) if "://" in text else None
+    except httpx.InvalidURL:
+        url = None
+    if url is None or url.scheme not in ("http", "https") or not url.host:
+        raise argparse.ArgumentTypeError(f"a webhook is an http:// or https:// URL (got {text!r})")
+    return text
+
+
+def _alert_args(args: argparse.Namespace) -> list[str]:
+    """The alert options as ``lookout collect`` arguments, for the collector the window starts."""
+    extra = ["--alert-interval", repr(args.alert_interval)]
+    for url in args.alert_webhook:
+        extra += ["--alert-webhook", url]
+    if args.alert_log is not None:
+        extra += ["--alert-log", str(args.alert_log.resolve())]
+    return extra
+
+
 # --- subcommands ---------------------------------------------------------------------------
 
 
 def _run_collect(args: argparse.Namespace) -> int:
+    from console.collector.alerting import ChannelSettings
     from console.collector.runner import serve
     from console.core.store.retention import RetentionPolicy
 
@@ -134,6 +184,8 @@ def _run_collect(args: argparse.Namespace) -> int:
         retention=RetentionPolicy(
             max_age_days=args.retention_days, max_bytes=int(args.max_store_mb * (1 << 20))
         ),
+        alert_interval_s=args.alert_interval or None,
+        alert_channels=ChannelSettings(webhook_urls=tuple(args.alert_webhook), log_path=args.alert_log),
     )
     return 0
 
@@ -230,7 +282,7 @@ def _run_window(args: argparse.Namespace) -> int:
     demo_thread: threading.Thread | None = None
     try:
         if collect:
-            url, collector = _ensure_collector(db, args.port)
+            url, collector = _ensure_collector(db, args.port, _alert_args(args))
         elif not db.exists():
             print(f"lookout: no store at {db}", file=sys.stderr)
             return 1
@@ -244,7 +296,12 @@ def _run_window(args: argparse.Namespace) -> int:
                 daemon=True,
             )
             demo_thread.start()
-        return run_window(db_path=db, collector_url=url)
+        from console.collector.alerting import ChannelSettings
+
+        return run_window(
+            db_path=db, collector_url=url, alert_interval_s=args.alert_interval,
+            alert_channels=ChannelSettings(webhook_urls=tuple(args.alert_webhook), log_path=args.alert_log),
+        )
     finally:
         stop_demo.set()
         if demo_thread is not None:
@@ -276,11 +333,15 @@ def _port_free(port: int) -> bool:
     return True
 
 
-def _ensure_collector(db: Path, port: int) -> tuple[str, subprocess.Popen[bytes] | None]:
-    """A collector writing ``db``: the one already on ``port`` if it writes that store, else ours."""
+def _ensure_collector(
+    db: Path, port: int, extra_args: Sequence[str] = ()
+) -> tuple[str, subprocess.Popen[bytes] | None]:
+    """A collector writing ``db``: the one already on ``port`` if it writes that store, else
+    ours, started with ``extra_args`` (the alert options)."""
     url = f"http://127.0.0.1:{port}"
     health = _health(url)
     if health is not None and health.get("db") == str(db.resolve()):
+        log.info("using the collector already on port %d; it keeps its own alert options", port)
         return url, None
     if health is not None or not _port_free(port):
         with socket.socket() as probe:
@@ -292,7 +353,7 @@ def _ensure_collector(db: Path, port: int) -> tuple[str, subprocess.Popen[bytes]
     # Its own session: Ctrl+C in the terminal closes the window, which then stops the
     # collector in order, instead of killing both at once.
     process = subprocess.Popen(
-        [sys.executable, "-m", "console.cli", "collect", "--db", str(db), "--port", str(port)],
+        [sys.executable, "-m", "console.cli", "collect", "--db", str(db), "--port", str(port), *extra_args],
         start_new_session=True,
     )
     deadline = time.monotonic() + 20

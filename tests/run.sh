@@ -8,6 +8,10 @@ cd "$(dirname "$0")/.."
 
 # Debian libraries headless Qt needs (offscreen platform), and fonts so text renders.
 debs=(libegl1 libgl1 libfontconfig1 libglib2.0-0 libxkbcommon0 libdbus-1-3 fonts-dejavu-core)
+# The real tray test (tests/gui/test_tray.py): an X server, a tray host, and the xcb
+# libraries Qt's xcb platform loads.
+debs+=(xvfb trayer libxcb-cursor0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1 libxcb-render-util0
+       libxcb-shape0 libxcb-xkb1 libxkbcommon-x11-0)
 python3 -c "import ensurepip" 2>/dev/null || debs+=(python3-venv)
 missing=()
 for deb in "${debs[@]}"; do

@@ -9,19 +9,36 @@ from pathlib import Path
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
+from console.collector.alerting import ChannelSettings
 from console.gui.main_window import MainWindow
 
 __all__ = ["run_window"]
 
 
-def run_window(*, db_path: Path, collector_url: str | None) -> int:
-    """Show a window over ``db_path`` until it is closed; returns the exit status."""
+def run_window(
+    *,
+    db_path: Path,
+    collector_url: str | None,
+    alert_interval_s: float = 15.0,
+    alert_channels: ChannelSettings | None = None,
+) -> int:
+    """Show a window over ``db_path`` until it is closed; returns the exit status.
+
+    Without a collector the window evaluates the alert rules itself every
+    ``alert_interval_s`` (0: it does not), delivering to ``alert_channels``.
+    """
     app = QApplication.instance()
     if not isinstance(app, QApplication):
         app = QApplication(sys.argv[:1])
     app.setApplicationName("Lookout")
     app.setApplicationDisplayName("Lookout")
-    window = MainWindow(db_path=db_path, collector_url=collector_url)
+    window = MainWindow(
+        db_path=db_path,
+        collector_url=collector_url,
+        alert_interval_s=alert_interval_s or 15.0,
+        alert_channels=alert_channels,
+        evaluate_alerts=alert_interval_s > 0,
+    )
     # Quitting by other means than closing the window must still stop the reader thread.
     app.aboutToQuit.connect(window.shutdown)
     # Ctrl+C in the terminal and SIGTERM close the window like its close button. Python runs

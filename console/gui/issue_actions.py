@@ -4,7 +4,7 @@ The window never writes the store itself from the GUI thread. :class:`IssueActio
 sends each :class:`~console.core.store.issue_actions.IssueAction` to whoever writes the
 store: the collector, when the window runs beside one (``POST /lookout/issues/actions``
 over loopback, from a thread named ``lookout.actions``), or else a
-:class:`~console.core.store.writer.StoreWriter` of the window's own, started on first use
+:class:`~console.gui.own_writer.OwnWriter`, the window's own writer, started on first use
 (the store then has no other writer: ``lookout --db FILE``). Either way the answer comes
 back to the GUI thread by signal.
 """
@@ -23,7 +23,7 @@ from PySide6.QtCore import QObject, Signal
 
 from console.core.errors import LookoutError
 from console.core.store.issue_actions import IssueAction, apply_issue_action
-from console.core.store.writer import StoreWriter
+from console.gui.own_writer import OwnWriter
 
 __all__ = ["IssueActionClient"]
 
@@ -43,11 +43,20 @@ class IssueActionClient(QObject):
     done = Signal(object)
     failed = Signal(object, str)
 
-    def __init__(self, *, db_path: str | Path, collector_url: str | None, parent: QObject | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        db_path: str | Path,
+        collector_url: str | None,
+        own_writer: OwnWriter | None = None,
+        parent: QObject | None = None,
+    ) -> None:
         super().__init__(parent)
         self.db_path = Path(db_path)
         self.collector_url = collector_url.rstrip("/") if collector_url else None
-        self._writer: StoreWriter | None = None
+        # Shared with the window's other writing clients; stopped by whoever made it.
+        self._shared_writer = own_writer is not None
+        self._own = own_writer or OwnWriter(self.db_path)
         self._queue: queue.SimpleQueue[IssueAction | None] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
 
@@ -64,9 +73,8 @@ class IssueActionClient(QObject):
             self._queue.put(None)
             self._thread.join(timeout)
             self._thread = None
-        if self._writer is not None:
-            self._writer.stop()
-            self._writer = None
+        if not self._shared_writer:
+            self._own.stop()
 
     def _run(self) -> None:
         with httpx.Client(timeout=_TIMEOUT_S, trust_env=False) as http:
@@ -92,12 +100,8 @@ class IssueActionClient(QObject):
             raise LookoutError(f"the collector answered {answer.status_code}: {detail}")
 
     def _write(self, action: IssueAction) -> None:
-        if self._writer is None:
-            writer = StoreWriter(path=self.db_path)
-            writer.start()
-            self._writer = writer
         now = int(time.time() * 1000)
-        self._writer.run_sync(lambda conn: apply_issue_action(conn, action, now_ms=now), timeout=_TIMEOUT_S)
+        self._own.get().run_sync(lambda conn: apply_issue_action(conn, action, now_ms=now), timeout=_TIMEOUT_S)
 
 
 def _describe(exc: BaseException) -> str:

@@ -4,6 +4,12 @@
 on its own thread, wires its results to the panels and the status bar, and stops it when
 the window closes. When the store cannot be read the window says so above the panels and
 keeps retrying; it never raises on the environment's faults.
+
+Alerts: without a collector the window evaluates the rules itself (through
+:class:`~console.gui.alert_client.AlertClient`). A notified alert goes to the system tray
+when the desktop has one — the window then hides into the tray when closed, and only the
+tray's Quit ends it — or else to a banner above the panels; rules with the "sound" channel
+also beep.
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ from pathlib import Path
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
+    QApplication,
     QHBoxLayout,
     QLabel,
     QListWidget,
@@ -25,24 +32,32 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from console.collector.alerting import ChannelSettings
+from console.core.analysis.alerts.rules import AlertRule
 from console.core.analysis.overview import OverviewFigures
+from console.core.store.alerts import AlertEvent
 from console.core.store.log_queries import RelatedEvent
 from console.core.store.queries import StoreInfo
+from console.gui.alert_client import AlertClient
+from console.gui.alerts import AlertsPanel
+from console.gui.alerts.banner import AlertBanner
 from console.gui.errors import ErrorsPanel
 from console.gui.issue_actions import IssueActionClient
 from console.gui.jobs import StoreJobs
 from console.gui.logs import LogsPanel
 from console.gui.metrics import MetricsPanel
 from console.gui.overview import OverviewPanel
+from console.gui.own_writer import OwnWriter
 from console.gui.performance import PerformancePanel
 from console.gui.reader import StoreWatcher
+from console.gui.tray import ICONS, AlertTray, load_icon, tray_available
 
 __all__ = ["PANEL_NAMES", "MainWindow", "describe_retention", "human_bytes"]
 
 log = logging.getLogger("lookout.gui.window")
 
 #: The panels a window has, by the name the command line uses, in navigation order.
-PANEL_NAMES = ("overview", "performance", "errors", "logs", "metrics")
+PANEL_NAMES = ("overview", "performance", "alerts", "errors", "logs", "metrics")
 
 _STYLE = """
 QWidget#central { background: #f8f9fa; }
@@ -84,6 +99,10 @@ def describe_retention(info: StoreInfo) -> str:
 class MainWindow(QMainWindow):
     """The window over one store file, optionally beside a running collector.
 
+    ``tray``: put an icon in the system tray (None: when the desktop has one).
+    ``evaluate_alerts``: evaluate the rules when there is no collector (a screenshot does not),
+    every ``alert_interval_s``, delivering webhooks and log lines per ``alert_channels``.
+
     Signals:
         loaded(): the store's first results, or its first failure, have arrived (once).
     """
@@ -96,6 +115,10 @@ class MainWindow(QMainWindow):
         db_path: str | Path,
         collector_url: str | None,
         poll_interval_ms: int = 500,
+        alert_interval_s: float = 15.0,
+        alert_channels: ChannelSettings | None = None,
+        evaluate_alerts: bool = True,
+        tray: bool | None = None,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
@@ -103,7 +126,11 @@ class MainWindow(QMainWindow):
         self.collector_url = collector_url
         self._loaded = False
         self._stopped = False
+        self._quitting = False
+        self._evaluate_alerts = evaluate_alerts
         self.setWindowTitle("Lookout")
+        if (ICONS / "lookout.svg").exists():
+            self.setWindowIcon(load_icon("lookout.svg"))
         self.resize(1400, 900)
 
         self.navigation = QListWidget(objectName="navigation")
@@ -111,15 +138,24 @@ class MainWindow(QMainWindow):
         self.stack = QStackedWidget()
         self.jobs = StoreJobs(db_path=self.db_path, parent=self)
         self.overview = OverviewPanel()
-        self.actions = IssueActionClient(db_path=self.db_path, collector_url=collector_url, parent=self)
+        # Without a collector, issue actions and alert evaluation share one writer of the window's.
+        self.own_writer = OwnWriter(self.db_path)
+        self.actions = IssueActionClient(
+            db_path=self.db_path, collector_url=collector_url, own_writer=self.own_writer, parent=self
+        )
         self.errors = ErrorsPanel(jobs=self.jobs, actions=self.actions)
         self.logs = LogsPanel(jobs=self.jobs)
         self.metrics = MetricsPanel(jobs=self.jobs)
         self.performance = PerformancePanel(jobs=self.jobs)
         self.performance.relatedActivated.connect(self._open_related)
+        self.alert_client = AlertClient(
+            db_path=self.db_path, collector_url=collector_url, interval_s=alert_interval_s,
+            channels=alert_channels, own_writer=self.own_writer, parent=self,
+        )
+        self.alerts = AlertsPanel(jobs=self.jobs, actions=self.alert_client)
         panels = (
-            ("Overview", self.overview), ("Performance", self.performance), ("Errors", self.errors),
-            ("Logs", self.logs), ("Metrics", self.metrics),
+            ("Overview", self.overview), ("Performance", self.performance), ("Alerts", self.alerts),
+            ("Errors", self.errors), ("Logs", self.logs), ("Metrics", self.metrics),
         )
         for title, panel in panels:
             self.navigation.addItem(title)
@@ -131,11 +167,13 @@ class MainWindow(QMainWindow):
         self.store_error.setTextFormat(Qt.TextFormat.PlainText)
         self.store_error.setWordWrap(True)
         self.store_error.hide()
+        self.alert_banner = AlertBanner()
 
         content = QVBoxLayout()
         content.setContentsMargins(0, 0, 0, 0)
         content.setSpacing(0)
         content.addWidget(self.store_error)
+        content.addWidget(self.alert_banner)
         content.addWidget(self.stack, 1)
         central = QWidget(objectName="central")
         central.setStyleSheet(_STYLE)
@@ -169,12 +207,29 @@ class MainWindow(QMainWindow):
         self.watcher.failed.connect(self._show_failure)
         self.overview.filterChanged.connect(self.watcher.set_filter)
         self.overview.pausedChanged.connect(self.watcher.set_paused)
+        self.tray: AlertTray | None = None
+        if tray is True or (tray is None and tray_available()):
+            self.tray = AlertTray(parent=self)
+            self.tray.showWindowRequested.connect(self.bring_forward)
+            self.tray.alertOpened.connect(self.open_alert)
+            self.tray.quitRequested.connect(self.quit)
+            app = QApplication.instance()
+            if isinstance(app, QApplication):
+                # Hidden in the tray is still running: closing a dialog must not end the app.
+                app.setQuitOnLastWindowClosed(False)
+        self.alerts.linkActivated.connect(self._open_alert_link)
+        self.alerts.alertNotified.connect(self._alert_notified)
+        self.alerts.firingChanged.connect(self._show_firing)
+        self.alerts.answered.connect(self._alerts_readable)
+        self.alert_banner.openRequested.connect(self.open_alert)
+
         self.watcher.start()
         self.jobs.start()
         self.errors.start()
         self.logs.start()
         self.metrics.start()
         self.performance.start()
+        self.alerts.start()
 
     @property
     def is_loaded(self) -> bool:
@@ -190,8 +245,8 @@ class MainWindow(QMainWindow):
     def panel(self, name: str) -> QWidget:
         """The panel widget of a command-line name."""
         panels: dict[str, QWidget] = {
-            "overview": self.overview, "performance": self.performance, "errors": self.errors,
-            "logs": self.logs, "metrics": self.metrics,
+            "overview": self.overview, "performance": self.performance, "alerts": self.alerts,
+            "errors": self.errors, "logs": self.logs, "metrics": self.metrics,
         }
         return panels[name]
 
@@ -204,13 +259,87 @@ class MainWindow(QMainWindow):
         self.logs.stop()
         self.metrics.stop()
         self.performance.stop()
+        self.alerts.stop()
         self.watcher.stop()
         self.jobs.stop()
         self.actions.stop()
+        self.alert_client.stop()
+        self.own_writer.stop()
+        if self.tray is not None:
+            self.tray.hide()
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        if self.tray is not None and not self._quitting and not self._stopped:
+            # With a tray, closing only hides: the rules keep being evaluated and told.
+            event.ignore()
+            self.hide()
+            return
         self.shutdown()
         super().closeEvent(event)
+
+    @Slot()
+    def quit(self) -> None:
+        """Close for good (the tray's Quit), and end the application."""
+        self._quitting = True
+        self.close()
+        app = QApplication.instance()
+        if app is not None:
+            app.quit()
+
+    @Slot()
+    def bring_forward(self) -> None:
+        """Show the window (from the tray) in front."""
+        self.showNormal()
+        self.raise_()
+        self.activateWindow()
+
+    @Slot(int)
+    def open_alert(self, event_id: int) -> None:
+        """Show the window on the Alerts panel with this alert (an alert_events id) open."""
+        self.bring_forward()
+        self.show_panel("alerts")
+        self.alert_banner.hide()
+        self.alerts.open_alert(event_id)
+
+    @Slot(object, object)
+    def _alert_notified(self, event: AlertEvent, rule: AlertRule | None) -> None:
+        channels = rule.channels if rule is not None else ("tray", "banner")
+        if self.tray is not None and self.tray.paused:
+            return
+        if "sound" in channels:
+            QApplication.beep()
+        if self.tray is not None:
+            if "tray" in channels:
+                self.tray.notify(event)
+        elif "banner" in channels or "tray" in channels:
+            self.alert_banner.show_event(event)
+
+    @Slot(int)
+    def _show_firing(self, count: int) -> None:
+        self.navigation.item(PANEL_NAMES.index("alerts")).setText(f"Alerts · {count} firing" if count else "Alerts")
+        if self.tray is not None:
+            self.tray.set_firing(count)
+
+    @Slot()
+    def _alerts_readable(self) -> None:
+        if self._evaluate_alerts and not self._stopped:
+            self.alert_client.start_evaluation()
+
+    @Slot(str, str)
+    def _open_alert_link(self, kind: str, target: str) -> None:
+        """Open what an alert is about: its issue in Errors, its page or transaction in Performance."""
+        if kind == "issue":
+            self.show_panel("errors")
+            self.errors.status_filter.setCurrentIndex(1)  # all statuses: the issue may be resolved since
+            self.errors.search.setText(target)
+        elif kind == "page":
+            self.show_panel("performance")
+            self.performance.tabs.setCurrentWidget(self.performance.page_loads)
+            self.performance.page_loads.choose_routes(frozenset({target}))
+        elif kind == "transaction":
+            self.show_panel("performance")
+            self.performance.tabs.setCurrentWidget(self.performance.transactions)
+            self.performance.transactions.choose_names(frozenset({target}))
 
     @Slot(object)
     def _open_related(self, event: RelatedEvent) -> None:

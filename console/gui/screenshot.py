@@ -35,7 +35,8 @@ def render_screenshot(*, db_path: Path, panel: str, out: Path, size: tuple[int, 
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
         app = QApplication(["lookout"])
         app.setApplicationName("Lookout")
-    window = MainWindow(db_path=db_path, collector_url=None)
+    # A picture neither evaluates the rules (that would write the store) nor sits in a tray.
+    window = MainWindow(db_path=db_path, collector_url=None, evaluate_alerts=False, tray=False)
     try:
         window.show_panel(panel)
         # "Shown" but never on screen, on any platform: a hidden window's layouts are not
@@ -54,6 +55,8 @@ def render_screenshot(*, db_path: Path, panel: str, out: Path, size: tuple[int, 
             _wait_for(window.logs.relatedShown)
         if shown is window.errors and window.errors.open_first():
             _wait_for(window.errors.detailShown)
+        if shown is window.alerts and window.alerts.open_first():
+            _wait_for(window.alerts.detailShown)
         window.overview.flush()
         # Let a panel lay out and paint what its last query brought.
         for _ in range(3):

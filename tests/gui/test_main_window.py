@@ -12,11 +12,12 @@ def test_title_navigation_and_status_bar(qtbot, store, open_window, examples):
     window = open_window(store.path, collector_url="http://127.0.0.1:8969")
     assert window.windowTitle() == "Lookout"
     titles = [window.navigation.item(i).text() for i in range(window.navigation.count())]
-    assert titles == ["Overview", "Performance", "Errors", "Logs", "Metrics"]
-    assert window.stack.count() == 5 and window.stack.currentWidget() is window.overview
+    assert titles[:2] == ["Overview", "Performance"] and titles[2].startswith("Alerts")
+    assert titles[3:] == ["Errors", "Logs", "Metrics"]
+    assert window.stack.count() == 6 and window.stack.currentWidget() is window.overview
     window.navigation.setCurrentRow(1)
     assert window.stack.currentWidget() is window.performance
-    window.navigation.setCurrentRow(2)
+    window.navigation.setCurrentRow(3)
     assert window.stack.currentWidget() is window.errors
     assert window.collector_label.text() == "collector: http://127.0.0.1:8969"
     qtbot.waitUntil(lambda: window.is_loaded)

@@ -1,0 +1,148 @@
+"""Carrying out what the user does to alerts, and evaluating the rules when no collector does.
+
+Like :class:`~console.gui.issue_actions.IssueActionClient`, :class:`AlertClient` sends each
+:class:`~console.core.store.alerts.AlertAction` to whoever writes the store: the collector
+(``POST /lookout/alerts/actions`` over loopback, from a thread named
+``lookout.alert-actions``), or else a :class:`~console.core.store.writer.StoreWriter` of the
+window's own. A window without a collector also has nobody evaluating its rules, so
+:meth:`AlertClient.start_evaluation` starts an :class:`~console.collector.alerting.AlertLoop`
+over that same writer: rules fire while the window is open or hidden in the tray. The
+answers come back to the GUI thread by signal.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import sqlite3
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+from PySide6.QtCore import QObject, Signal
+
+from console.collector.alerting import AlertLoop, ChannelSettings
+from console.core.errors import LookoutError
+from console.core.store.alerts import AlertAction, apply_alert_action
+from console.core.store.writer import StoreWriter
+from console.gui.own_writer import OwnWriter
+
+__all__ = ["AlertClient"]
+
+log = logging.getLogger("lookout.gui.alerts")
+
+_TIMEOUT_S = 15.0
+
+
+class AlertClient(QObject):
+    """Sends alert actions to the store's writer, one after another; evaluates without a collector.
+
+    ``interval_s`` and ``channels`` (webhooks, log file) are the window's own evaluation's.
+
+    Signals:
+        done(object, object): the AlertAction was carried out; what the writer answered (a dict).
+        failed(object, str): the AlertAction was not carried out; a message for the user.
+    """
+
+    done = Signal(object, object)
+    failed = Signal(object, str)
+
+    def __init__(
+        self,
+        *,
+        db_path: str | Path,
+        collector_url: str | None,
+        interval_s: float = 15.0,
+        channels: ChannelSettings | None = None,
+        own_writer: OwnWriter | None = None,
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.db_path = Path(db_path)
+        self.collector_url = collector_url.rstrip("/") if collector_url else None
+        self.interval_s = interval_s
+        self.channels = channels
+        # Shared with the window's other writing clients; stopped by whoever made it.
+        self._shared_writer = own_writer is not None
+        self._own = own_writer or OwnWriter(self.db_path)
+        self._loop: AlertLoop | None = None
+        self._queue: queue.SimpleQueue[AlertAction | None] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+
+    @property
+    def evaluating(self) -> bool:
+        """Whether this window evaluates the rules itself (it has no collector)."""
+        return self._loop is not None
+
+    def start_evaluation(self) -> None:
+        """Evaluate the rules every ``interval_s`` when no collector does; safe to repeat.
+
+        Call it once the store is known to be readable: the writer would otherwise create
+        or migrate a file the user only meant to look at.
+        """
+        if self.collector_url or self._loop is not None:
+            return
+        loop = AlertLoop(self._own_writer(), self.db_path, interval_s=self.interval_s, channels=self.channels)
+        loop.start()
+        self._loop = loop
+
+    def request(self, action: AlertAction) -> None:
+        """Carry out ``action``; ``done`` or ``failed`` follows on the GUI thread."""
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._run, name="lookout.alert-actions", daemon=True)
+            self._thread.start()
+        self._queue.put(action)
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Finish the action under way, stop evaluating, then stop the window's own writer."""
+        if self._thread is not None:
+            self._queue.put(None)
+            self._thread.join(timeout)
+            self._thread = None
+        if self._loop is not None:
+            try:
+                self._loop.stop()
+            except LookoutError as exc:
+                log.error("%s", exc)
+            self._loop = None
+        if not self._shared_writer:
+            self._own.stop()
+
+    def _own_writer(self) -> StoreWriter:
+        return self._own.get()
+
+    def _run(self) -> None:
+        with httpx.Client(timeout=_TIMEOUT_S, trust_env=False) as http:
+            while (action := self._queue.get()) is not None:
+                try:
+                    result = self._send(http, action) if self.collector_url else self._write(action)
+                except (LookoutError, sqlite3.Error, OSError, ValueError, httpx.HTTPError) as exc:
+                    log.warning("alert action %s failed: %s", action.kind, exc)
+                    self.failed.emit(action, _describe(exc))
+                else:
+                    if self._loop is not None:
+                        self._loop.wake()  # a changed rule or state is evaluated now, not in 15 s
+                    self.done.emit(action, result)
+
+    def _send(self, http: httpx.Client, action: AlertAction) -> dict[str, Any]:
+        answer = http.post(f"{self.collector_url}/lookout/alerts/actions", json=action.to_json())
+        try:
+            body = answer.json()
+        except ValueError:
+            body = {}
+        if answer.status_code != 200:
+            detail = (body.get("detail") if isinstance(body, dict) else None) or answer.text
+            raise LookoutError(f"the collector answered {answer.status_code}: {detail}")
+        return body if isinstance(body, dict) else {}
+
+    def _write(self, action: AlertAction) -> dict[str, Any]:
+        now = int(time.time() * 1000)
+        return self._own_writer().run_sync(lambda conn: apply_alert_action(conn, action, now_ms=now), timeout=_TIMEOUT_S)
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, httpx.ConnectError):
+        return "the collector is not answering; is it still running?"
+    return str(exc) or type(exc).__name__
