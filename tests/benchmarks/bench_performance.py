@@ -285,7 +285,8 @@ def measure(db: Path, args: argparse.Namespace) -> int:
     watchdog.daemon = True
     watchdog.start()
     opened = time.perf_counter()
-    window = MainWindow(db_path=db, collector_url=None, poll_interval_ms=500)
+    # The collector evaluates alert rules in its own process in real use; not this window.
+    window = MainWindow(db_path=db, collector_url=None, poll_interval_ms=500, evaluate_alerts=False)
     window.resize(1400, 900)
     window.show()
     window.show_panel("performance")
