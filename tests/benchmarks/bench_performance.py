@@ -47,6 +47,7 @@ from bench_window import pct  # noqa: E402
 from console.core.events import Event  # noqa: E402
 from console.core.ingest.native import decode_native  # noqa: E402
 from console.core.store.retention import RetentionPolicy  # noqa: E402
+from console.core.store.schema import open_database  # noqa: E402
 from console.core.store.writer import StoreWriter  # noqa: E402
 
 PROJECT = "bench"
@@ -208,6 +209,7 @@ def main() -> int:
             print(f"RESULT fill: {args.loads + args.transactions:,} events in {elapsed:.1f} s "
                   f"({(args.loads + args.transactions) / elapsed:,.0f}/s); store {db.stat().st_size / 2**20:.0f} MiB")
         else:
+            open_database(db).conn.close()  # a store from an older Lookout is migrated first
             print(f"reusing {db} ({db.stat().st_size / 2**20:.0f} MiB)")
         return measure(db, args)
 
@@ -294,10 +296,13 @@ def measure(db: Path, args: argparse.Namespace) -> int:
     if not wait(lambda: panel.is_ready, 300):
         print("RESULT the panel never finished reading the store")
         return 1
-    progress = panel.last_answer.progress if panel.last_answer else None
+    if panel.last_answer is None:
+        print(f"the panel could not read the store: {panel.status.text()}")
+        return 1
+    progress = panel.last_answer.progress
     frames_mb = (panel._frames.page_loads.nbytes + panel._frames.transactions.nbytes) / 2**20
     print(f"RESULT cold load: whole store read into the frames in {time.perf_counter() - opened:.1f} s "
-          f"({progress.page_loads if progress else 0:,} page loads, {progress.transactions if progress else 0:,} "
+          f"({progress.page_loads:,} page loads, {progress.transactions:,} "
           f"transactions; frames hold {frames_mb:.0f} MiB)")
 
     def switch(preset: str, tab: str) -> float:

@@ -160,6 +160,14 @@ class ColumnFrame:
         """Forget every row and label."""
         self.__init__(numeric=self._dtypes, text=tuple(self.dictionaries), order_by=self.order_by)  # type: ignore[misc]
 
+    def compact(self, *, headroom: float = 0.125) -> None:
+        """Give back the room doubling left: keep ``headroom`` of the rows free for what arrives."""
+        target = max(1024, int(self._size * (1 + headroom)))
+        if target >= self.capacity:
+            return
+        for name, array in self._arrays.items():
+            self._arrays[name] = array[:target].copy()
+
     def _reserve(self, needed: int) -> None:
         if needed <= self.capacity:
             return

@@ -98,8 +98,11 @@ class _TableFeed:
                 self.low = int(rows[-1][0])
             if len(rows) < history_rows or self.low <= lowest:
                 self.complete = True
-        if self.complete:
+        if self.complete and not self.frame.is_ordered:
             self.frame.sort()
+            # The history is in: give back what doubling reserved; from here on it grows only
+            # by what arrives.
+            self.frame.compact()
 
     def _drop_below(self, lowest: int) -> None:
         if len(self.frame) == 0:

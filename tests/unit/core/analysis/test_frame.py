@@ -54,3 +54,14 @@ def test_growth_keeps_every_row_and_codes_map_back_to_labels() -> None:
 def test_order_by_must_name_a_numeric_column() -> None:
     with pytest.raises(ValueError, match="numeric column"):
         ColumnFrame(numeric={"ts": np.int64}, text=("route",), order_by="route")
+
+
+def test_compact_gives_back_what_doubling_reserved_and_keeps_the_rows() -> None:
+    f = frame()
+    f.append(rows(list(range(5000))))
+    assert f.capacity == 8192
+    f.compact()
+    assert 5000 <= f.capacity <= 5000 * 1.125 + 1
+    assert np.array_equal(f.column("ts"), np.arange(5000))
+    f.append(rows([5000, 5001]))
+    assert f.column("ts")[-2:].tolist() == [5000, 5001]
