@@ -1,5 +1,5 @@
 """The ``lookout`` command: the window (default), and the collect, demo-traffic, export,
-screenshot and key subcommands.
+screenshot, key and assign subcommands.
 
 Qt is imported only by the subcommands that show or render a window, so ``lookout
 collect`` runs on a server with no display libraries.
@@ -97,13 +97,22 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--duration", type=float, default=None, help="seconds (default: until Ctrl+C)")
     demo.add_argument("--project", default="demo")
     demo.add_argument("--seed", type=int, default=None)
+    demo.add_argument(
+        "--users", type=int, default=400,
+        help="simulated users (default 400; the A/B test needs a few thousand for a verdict)",
+    )
     demo.set_defaults(run=_run_demo_traffic)
 
     export = sub.add_parser("export", help="write a store's rows of one kind as JSON or CSV")
     export.add_argument("--db", type=Path, required=True)
-    export.add_argument("--kind", required=True, help="issues, errors, transactions, spans, logs, releases, ... (a wrong kind lists them all)")
+    export.add_argument("--kind", required=True, help="issues, errors, transactions, spans, logs, releases, experiment-results (with --experiment), ..."
+                        " (a wrong kind lists them all)")
     export.add_argument("--format", choices=["json", "csv"], default="json")
     export.add_argument("--out", type=Path, default=None, help="file to write (default: stdout)")
+    export.add_argument(
+        "--experiment", default=None, help="with --kind experiment-results: the experiment's key"
+    )
+    export.add_argument("--project", default=None, help="with --kind experiment-results: its project")
     export.set_defaults(run=_run_export)
 
     shot = sub.add_parser("screenshot", help="render a panel of the window to a PNG, offscreen")
@@ -117,7 +126,32 @@ def _parser() -> argparse.ArgumentParser:
     key.add_argument("--db", type=Path, required=True)
     key.add_argument("--project", required=True)
     key.set_defaults(run=_run_key)
+
+    assign = sub.add_parser(
+        "assign", help="print the variant a user gets (GrowthBook-compatible hashing, version 2)"
+    )
+    assign.add_argument("--experiment", required=True, help="the experiment's key")
+    assign.add_argument("--user", required=True, help="the user's id")
+    assign.add_argument(
+        "--weights", type=_weights, default=None,
+        help="comma-separated weights, one per variant (default 50,50)",
+    )
+    assign.add_argument(
+        "--variants", default=None, help="comma-separated variant names (default control, then variant-1 ...)"
+    )
+    assign.add_argument("--seed", default=None, help="hash seed (default: the experiment key, as GrowthBook)")
+    assign.set_defaults(run=_run_assign)
     return parser
+
+
+def _weights(text: str) -> list[float]:
+    try:
+        weights = [float(part) for part in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"weights are numbers separated by commas, not {text!r}") from None
+    if len(weights) < 2 or any(not (math.isfinite(w) and w >= 0) for w in weights) or sum(weights) <= 0:
+        raise argparse.ArgumentTypeError("give at least two non-negative weights, not all 0")
+    return weights
 
 
 def _alert_arguments(parser: argparse.ArgumentParser, *, where: str) -> None:
@@ -198,7 +232,7 @@ def _run_demo_traffic(args: argparse.Namespace) -> int:
     try:
         stats = run_demo_traffic(
             args.url, rate=args.rate, duration=args.duration, project=args.project,
-            seed=args.seed, stop=stop, metrics_every_s=5.0,
+            seed=args.seed, stop=stop, metrics_every_s=5.0, users=args.users,
         )
     except KeyboardInterrupt:
         return 0
@@ -212,6 +246,8 @@ def _run_demo_traffic(args: argparse.Namespace) -> int:
 def _run_export(args: argparse.Namespace) -> int:
     from console.core.store.queries import StoreReader
 
+    if args.kind == "experiment-results":
+        return _export_experiment_results(args)
     reader = StoreReader(args.db)
     out = args.out.open("w", newline="", encoding="utf-8") if args.out else sys.stdout
     try:
@@ -234,6 +270,45 @@ def _run_export(args: argparse.Namespace) -> int:
         reader.close()
         if args.out:
             out.close()
+    return 0
+
+
+def _export_experiment_results(args: argparse.Namespace) -> int:
+    """``export --kind experiment-results``: the numbers the Experiments panel shows, as one JSON object."""
+    from console.core.store.experiment_queries import experiment_results
+    from console.core.store.queries import StoreReader
+    from console.core.store.schema import connect
+
+    if not args.experiment:
+        raise LookoutError("--kind experiment-results needs --experiment KEY")
+    if args.format != "json":
+        raise LookoutError("experiment results are nested: export them with --format json")
+    reader = StoreReader(args.db)  # checks the file is a store of this version
+    reader.close()
+    conn = connect(args.db, readonly=True)
+    try:
+        results = experiment_results(conn, args.experiment, project=args.project)
+    finally:
+        conn.close()
+    text = json.dumps(results.to_json(), ensure_ascii=False, indent=2) + "\n"
+    if args.out:
+        args.out.write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+def _run_assign(args: argparse.Namespace) -> int:
+    from console.core.analysis.experiments.hashing import select_variant
+
+    weights = args.weights or [50.0, 50.0]
+    names = [n.strip() for n in args.variants.split(",")] if args.variants else (
+        ["control", *[f"variant-{i}" for i in range(1, len(weights))]]
+    )
+    if len(names) != len(weights):
+        raise LookoutError(f"{len(names)} variant names for {len(weights)} weights")
+    index = select_variant(args.experiment, args.user, weights, seed=args.seed)
+    print(f"{index} {names[index]}" if index >= 0 else "-1 (not in the experiment)")
     return 0
 
 

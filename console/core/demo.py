@@ -497,10 +497,12 @@ def _post_metrics(http: httpx.Client, url: str, project: str, metrics: DemoMetri
 
 def run_demo_traffic(url: str, *, rate: float = 50.0, duration: float | None = None, batch_size: int = 20,
                      project: str = "demo", seed: int | None = None, stop: threading.Event | None = None,
-                     client: httpx.Client | None = None, metrics_every_s: float | None = None) -> DemoStats:
+                     client: httpx.Client | None = None, metrics_every_s: float | None = None,
+                     users: int = 400) -> DemoStats:
     """POST simulated traffic to the collector at ``url`` at about ``rate`` events per second.
 
-    With ``metrics_every_s`` it also posts an OTLP JSON metrics export that often to
+    ``users`` is how many simulated users come and go (the A/B test needs a few thousand
+    for a verdict). With ``metrics_every_s`` it also posts an OTLP JSON metrics export that often to
     ``/v1/metrics`` (:mod:`console.core.demo_metrics`); those requests are not counted.
 
     Runs until ``duration`` seconds have passed or ``stop`` is set.  A batch answered 429 or
@@ -509,7 +511,7 @@ def run_demo_traffic(url: str, *, rate: float = 50.0, duration: float | None = N
     """
     if rate <= 0 or batch_size < 1:
         raise ValueError("rate must be positive and batch_size at least 1")
-    scenario = DemoScenario(seed=seed, project=project)
+    scenario = DemoScenario(seed=seed, project=project, users=users)
     endpoint = f"{url.rstrip('/')}/api/{project}/events"
     halt = stop if stop is not None else threading.Event()
     # The collector is normally local, so a proxy from the environment would only get in the way.

@@ -199,7 +199,8 @@ class StoreReader:
         if kind == "releases":
             return self._release_rows()
         if kind not in EXPORT_KINDS:
-            raise StoreError(f"unknown export kind {kind!r}; choose from {', '.join([*EXPORT_KINDS, 'releases'])}")
+            kinds = [*EXPORT_KINDS, "releases", "experiment-results"]
+            raise StoreError(f"unknown export kind {kind!r}; choose from {', '.join(kinds)}")
         return self._table_rows(*EXPORT_KINDS[kind])
 
     def _table_rows(self, sql: str, json_columns: tuple[str, ...]) -> Iterator[dict[str, Any]]:
