@@ -42,6 +42,7 @@ from console.gui.alert_client import AlertClient
 from console.gui.alerts import AlertsPanel
 from console.gui.alerts.banner import AlertBanner
 from console.gui.errors import ErrorsPanel
+from console.gui.experiments import DefinitionClient, ExperimentsPanel
 from console.gui.issue_actions import IssueActionClient
 from console.gui.jobs import StoreJobs
 from console.gui.logs import LogsPanel
@@ -57,7 +58,7 @@ __all__ = ["PANEL_NAMES", "MainWindow", "describe_retention", "human_bytes"]
 log = logging.getLogger("lookout.gui.window")
 
 #: The panels a window has, by the name the command line uses, in navigation order.
-PANEL_NAMES = ("overview", "performance", "alerts", "errors", "logs", "metrics")
+PANEL_NAMES = ("overview", "performance", "alerts", "experiments", "errors", "logs", "metrics")
 
 _STYLE = """
 QWidget#central { background: #f8f9fa; }
@@ -153,9 +154,14 @@ class MainWindow(QMainWindow):
             channels=alert_channels, own_writer=self.own_writer, parent=self,
         )
         self.alerts = AlertsPanel(jobs=self.jobs, actions=self.alert_client)
+        self.definitions = DefinitionClient(
+            db_path=self.db_path, collector_url=collector_url, own_writer=self.own_writer, parent=self
+        )
+        self.experiments = ExperimentsPanel(jobs=self.jobs, definitions=self.definitions)
         panels = (
             ("Overview", self.overview), ("Performance", self.performance), ("Alerts", self.alerts),
-            ("Errors", self.errors), ("Logs", self.logs), ("Metrics", self.metrics),
+            ("Experiments", self.experiments), ("Errors", self.errors), ("Logs", self.logs),
+            ("Metrics", self.metrics),
         )
         for title, panel in panels:
             self.navigation.addItem(title)
@@ -230,6 +236,7 @@ class MainWindow(QMainWindow):
         self.metrics.start()
         self.performance.start()
         self.alerts.start()
+        self.experiments.start()
 
     @property
     def is_loaded(self) -> bool:
@@ -246,7 +253,7 @@ class MainWindow(QMainWindow):
         """The panel widget of a command-line name."""
         panels: dict[str, QWidget] = {
             "overview": self.overview, "performance": self.performance, "alerts": self.alerts,
-            "errors": self.errors, "logs": self.logs, "metrics": self.metrics,
+            "experiments": self.experiments, "errors": self.errors, "logs": self.logs, "metrics": self.metrics,
         }
         return panels[name]
 
@@ -260,10 +267,12 @@ class MainWindow(QMainWindow):
         self.metrics.stop()
         self.performance.stop()
         self.alerts.stop()
+        self.experiments.stop()
         self.watcher.stop()
         self.jobs.stop()
         self.actions.stop()
         self.alert_client.stop()
+        self.definitions.stop()
         self.own_writer.stop()
         if self.tray is not None:
             self.tray.hide()
