@@ -367,7 +367,10 @@ def experiment_results(
             conversions = np.bincount(first_var[converted], minlength=k)[:k] if k else np.zeros(0, dtype=np.int64)
             per_variant = {variants[i]: proportion(int(counts[i]), int(conversions[i])) for i in range(k)}
             raw = g_values[rows]
-            has_value = bool(np.isfinite(raw).any())
+            # A value goal (revenue) has amounts; values that are all 0 or 1 only say "it
+            # happened", and the conversion rate already tells that.
+            known_values = raw[np.isfinite(raw)]
+            has_value = bool(known_values.size) and bool(((known_values != 0) & (known_values != 1)).any())
             values: dict[str, float | None] = {v: None for v in variants}
             lifts: dict[str, Lift] = {}
             sequential: dict[str, tuple[float, float]] = {}
