@@ -82,6 +82,7 @@ class ExperimentsAnswer:
     experiments: list[ExperimentSummary]
     results: ExperimentResults | None
     seconds: float
+    list_seconds: float = 0.0  # what reading the list cost (0 when the last one was reused)
 
 
 def _heading(text: str) -> QLabel:
@@ -117,6 +118,8 @@ class ExperimentsPanel(QWidget):
         self._ready = False
         self._running = False
         self._chosen: str | None = None  # experiment_key of the shown experiment
+        self._listed_at = 0.0  # time.monotonic() of the last experiments list asked for
+        self._list_cost_s = 0.0  # what that list cost the query thread
         self.answer: ExperimentsAnswer | None = None
         self.dialog: DefinitionDialog | None = None
 
@@ -299,10 +302,19 @@ class ExperimentsPanel(QWidget):
         if not self._running or (not by_user and not self.isVisible() and self._ready):
             return
         chosen = self._chosen
+        # The list counts every experiment's users (1.5 s over a million assignments): a
+        # refresh reuses it for 20 times what it cost, so a small store lists on every
+        # refresh and a big one spends at most 5 % of the query thread on it.
+        known = self.answer.experiments if self.answer is not None else None
+        reuse_s = 20 * self._list_cost_s
+        fresh = by_user or known is None or time.monotonic() - self._listed_at > reuse_s
+        if fresh:
+            self._listed_at = time.monotonic()
 
         def job(conn: sqlite3.Connection) -> ExperimentsAnswer:
             started = time.perf_counter()
-            experiments = list_experiments(conn)
+            experiments = list_experiments(conn) if fresh or known is None else known
+            listed = time.perf_counter() - started if fresh or known is None else 0.0
             summary = next((s for s in experiments if experiment_key(s) == chosen), None)
             if summary is None and experiments:
                 summary = max(experiments, key=lambda s: (s.users, s.source == "definition"))
@@ -312,7 +324,7 @@ class ExperimentsPanel(QWidget):
                     results = experiment_results(conn, summary.key, project=summary.project)
                 except UnknownExperiment:
                     results = None  # gone between the two queries (retention): shown as none
-            return ExperimentsAnswer(experiments, results, time.perf_counter() - started)
+            return ExperimentsAnswer(experiments, results, time.perf_counter() - started, listed)
 
         self._jobs.submit("experiments.results", job)
 
@@ -331,6 +343,8 @@ class ExperimentsPanel(QWidget):
 
     def _show_answer(self, answer: ExperimentsAnswer) -> None:
         self.answer = answer
+        if answer.list_seconds:
+            self._list_cost_s = answer.list_seconds
         results = answer.results
         if results is not None:
             self._chosen = experiment_key(results.summary)
