@@ -272,3 +272,16 @@ def test_a_lone_bucket_is_drawn_as_a_dot_not_lost(qtbot, store, open_window):
     qtbot.waitUntil(lambda: panel.page_loads.report is not None and panel.page_loads.report.loads == 6)
     xs, ys = chart.dots["p75"].getData()
     assert len(xs) == 1 and ys[0] == pytest.approx(1003.75)  # [1000 … 1005]: position 3.75
+
+
+def test_the_histogram_follows_the_chosen_metric_and_marks_its_thresholds(qtbot, store, open_window):
+    seed_pages(store)
+    _window, panel = open_performance(qtbot, open_window, store.path)
+    histogram = panel.page_loads.histogram
+    qtbot.waitUntil(lambda: histogram.histogram is not None and histogram.histogram.metric == "lcp")
+    assert int(histogram.bars.opts["height"].sum()) == 8
+    assert [m.label.format for m in histogram.markers] == ["good ≤ 2.50 s", "poor > 4.00 s"]
+    panel.page_loads.histogram_metric.setCurrentIndex(panel.page_loads.histogram_metric.findData("cls"))
+    qtbot.waitUntil(lambda: histogram.histogram is not None and histogram.histogram.metric == "cls")
+    assert [m.label.format for m in histogram.markers] == ["good ≤ 0.100", "poor > 0.250"]
+    assert int(histogram.bars.opts["height"].sum()) == 8

@@ -216,26 +216,53 @@ class HistogramChart(pg.PlotWidget):
         self.getAxis("bottom").enableAutoSIPrefix(False)
         self.bars: pg.BarGraphItem | None = None
         self.markers: list[pg.InfiniteLine] = []
+        self._marked: str | None = None  # the metric whose thresholds the markers show
+        self._shown_title: str | None = None
+        self._brushes = {band: pg.mkBrush(colour) for band, colour in _BAR_COLOURS.items()}
         self.histogram: Histogram | None = None
 
     def show_histogram(self, histogram: Histogram | None) -> None:
         """Draw ``histogram`` (None or empty: clear the chart)."""
         self.histogram = histogram
-        if self.bars is not None:
-            self.removeItem(self.bars)
-            self.bars = None
-        for marker in self.markers:
-            self.removeItem(marker)
-        self.markers = []
         if histogram is None or histogram.counts.size == 0:
-            self.setTitle("no values in this range")
+            if self.bars is not None:
+                self.bars.hide()
+            self._set_markers(None)
+            self._title("no values in this range")
             return
         left, right = histogram.edges[:-1], histogram.edges[1:]
         centres = (left + right) / 2
-        brushes = [pg.mkBrush(_BAR_COLOURS[_band(histogram.metric, c)]) for c in centres]
-        self.bars = pg.BarGraphItem(x0=left, x1=right, height=histogram.counts, brushes=brushes, pen=pg.mkPen("w"))
-        self.addItem(self.bars)
-        if histogram.thresholds is not None:
+        brushes = [self._brushes[_band(histogram.metric, c)] for c in centres]
+        if self.bars is None:
+            self.bars = pg.BarGraphItem(x0=left, x1=right, height=histogram.counts, brushes=brushes, pen=pg.mkPen("w"))
+            self.addItem(self.bars)
+        else:  # one item, new bars: a live refresh every second creates nothing
+            self.bars.setOpts(x0=left, x1=right, height=histogram.counts, brushes=brushes)
+            self.bars.show()
+        self._set_markers(histogram)
+        total = int(histogram.counts.sum())
+        above = f", {histogram.above:,} beyond the last bar" if histogram.above else ""
+        self._title(f"{label(histogram.metric)}: {total:,} values{above}")
+        if self.getAxis("bottom").labelText != label(histogram.metric):
+            self.setLabel("bottom", label(histogram.metric))
+        self.setXRange(0, float(histogram.edges[-1]), padding=0.02)
+        self.setYRange(0, float(histogram.counts.max()) * 1.1 or 1.0, padding=0)
+
+    def _title(self, text: str) -> None:
+        if text != self._shown_title:  # a new title lays the plot out again
+            self._shown_title = text
+            self.setTitle(text, size="9pt")
+
+    def _set_markers(self, histogram: Histogram | None) -> None:
+        """The threshold lines of ``histogram``'s metric, kept while the metric stays the same."""
+        metric = None if histogram is None else histogram.metric
+        if metric == self._marked:
+            return
+        for marker in self.markers:
+            self.removeItem(marker)
+        self.markers = []
+        self._marked = metric
+        if histogram is not None and histogram.thresholds is not None:
             good, poor = histogram.thresholds
             for value, colour, text, height in ((good, "#137333", "good ≤ ", 0.95), (poor, "#c5221f", "poor > ", 0.85)):
                 marker = pg.InfiniteLine(
@@ -245,12 +272,6 @@ class HistogramChart(pg.PlotWidget):
                 )
                 self.addItem(marker)
                 self.markers.append(marker)
-        total = int(histogram.counts.sum())
-        above = f", {histogram.above:,} beyond the last bar" if histogram.above else ""
-        self.setTitle(f"{label(histogram.metric)}: {total:,} values{above}", size="9pt")
-        self.setLabel("bottom", label(histogram.metric))
-        self.setXRange(0, float(histogram.edges[-1]), padding=0.02)
-        self.setYRange(0, float(histogram.counts.max()) * 1.1 or 1.0, padding=0)
 
 
 def _isolated(ys: npt.NDArray[np.float64]) -> npt.NDArray[np.bool_]:

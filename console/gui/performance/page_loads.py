@@ -248,7 +248,9 @@ class PageLoadsView(QWidget):
         self.clear_routes.setEnabled(bool(report.selected_routes))
         for slot, title in self.titles.items():
             colour = self.title_colour(self.charts[slot].metric or slot)
-            title.setStyleSheet(f"font-weight: 600; color: {colour or '#202124'};")
+            style = f"font-weight: 600; color: {colour or '#202124'};"
+            if title.styleSheet() != style:  # a style sheet change re-polishes the label
+                title.setStyleSheet(style)
 
     @Slot()
     def _routes_selected(self) -> None:
