@@ -27,7 +27,7 @@ import httpx
 
 import console
 from console.core.errors import LookoutError
-from console.paths import default_store_path
+from console.paths import default_store_path, window_log_path
 
 __all__ = ["main"]
 
@@ -341,7 +341,34 @@ def _run_key(args: argparse.Namespace) -> int:
 # --- the window, with its collector --------------------------------------------------------
 
 
+def _log_to_file(path: Path) -> logging.Handler | None:
+    """Also write the log to ``path`` (rotated at 1 MiB, three kept), so a window started
+    from the menu, with no terminal, leaves something to read; best effort."""
+    from logging.handlers import RotatingFileHandler
+
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handler = RotatingFileHandler(path, maxBytes=1 << 20, backupCount=3, encoding="utf-8")
+    except OSError as exc:
+        log.warning("cannot write the log file %s: %s", path, exc)
+        return None
+    handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
+    logging.getLogger().addHandler(handler)
+    return handler
+
+
 def _run_window(args: argparse.Namespace) -> int:
+    handler = _log_to_file(window_log_path())
+    log.info("lookout %s starting the window; logging to %s", console.__version__, window_log_path())
+    try:
+        return _run_window_logged(args)
+    finally:
+        if handler is not None:
+            logging.getLogger().removeHandler(handler)
+            handler.close()
+
+
+def _run_window_logged(args: argparse.Namespace) -> int:
     from console.gui.app import run_window
 
     scratch: tempfile.TemporaryDirectory[str] | None = None
@@ -408,6 +435,14 @@ def _port_free(port: int) -> bool:
     return True
 
 
+def _self_command() -> list[str]:
+    """How to run ``lookout`` again: the bundle's executable itself when frozen by
+    PyInstaller (it has no ``-m``), else this interpreter with ``-m console.cli``."""
+    if getattr(sys, "frozen", False):
+        return [sys.executable]
+    return [sys.executable, "-m", "console.cli"]
+
+
 def _ensure_collector(
     db: Path, port: int, extra_args: Sequence[str] = ()
 ) -> tuple[str, subprocess.Popen[bytes] | None]:
@@ -428,7 +463,7 @@ def _ensure_collector(
     # Its own session: Ctrl+C in the terminal closes the window, which then stops the
     # collector in order, instead of killing both at once.
     process = subprocess.Popen(
-        [sys.executable, "-m", "console.cli", "collect", "--db", str(db), "--port", str(port), *extra_args],
+        [*_self_command(), "collect", "--db", str(db), "--port", str(port), *extra_args],
         start_new_session=True,
     )
     deadline = time.monotonic() + 20

@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QApplication
 
 from console.collector.alerting import ChannelSettings
 from console.gui.main_window import MainWindow
+from console.gui.tray import app_icon
 
 __all__ = ["run_window"]
 
@@ -32,6 +33,10 @@ def run_window(
         app = QApplication(sys.argv[:1])
     app.setApplicationName("Lookout")
     app.setApplicationDisplayName("Lookout")
+    # The desktop entry's name (packaging/lookout.desktop): Wayland compositors match the
+    # window to its menu entry and icon by it.
+    app.setDesktopFileName("lookout")
+    app.setWindowIcon(app_icon())
     window = MainWindow(
         db_path=db_path,
         collector_url=collector_url,

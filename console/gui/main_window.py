@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
     QMainWindow,
     QSizePolicy,
     QStackedWidget,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -38,6 +39,7 @@ from console.core.analysis.overview import OverviewFigures
 from console.core.store.alerts import AlertEvent
 from console.core.store.log_queries import RelatedEvent
 from console.core.store.queries import StoreInfo
+from console.gui.about import AboutDialog
 from console.gui.alert_client import AlertClient
 from console.gui.alerts import AlertsPanel
 from console.gui.alerts.banner import AlertBanner
@@ -51,7 +53,7 @@ from console.gui.overview import OverviewPanel
 from console.gui.own_writer import OwnWriter
 from console.gui.performance import PerformancePanel
 from console.gui.reader import StoreWatcher
-from console.gui.tray import ICONS, AlertTray, load_icon, tray_available
+from console.gui.tray import AlertTray, app_icon, tray_available
 
 __all__ = ["PANEL_NAMES", "MainWindow", "describe_retention", "human_bytes"]
 
@@ -130,8 +132,7 @@ class MainWindow(QMainWindow):
         self._quitting = False
         self._evaluate_alerts = evaluate_alerts
         self.setWindowTitle("Lookout")
-        if (ICONS / "lookout.svg").exists():
-            self.setWindowIcon(load_icon("lookout.svg"))
+        self.setWindowIcon(app_icon())
         self.resize(1400, 900)
 
         self.navigation = QListWidget(objectName="navigation")
@@ -197,10 +198,14 @@ class MainWindow(QMainWindow):
         self.retention_label = QLabel("retention: –")
         # A long path is clipped rather than pushing the figures off the bar.
         self.collector_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.about_button = QToolButton(text="About", autoRaise=True)
+        self.about_button.setToolTip("Version, store, collector and data folders")
+        self.about_button.clicked.connect(self.show_about)
         bar = self.statusBar()
         bar.addWidget(self.collector_label, 1)
         for label in (self.rate_label, self.size_label, self.retention_label):
             bar.addPermanentWidget(label)
+        bar.addPermanentWidget(self.about_button)
         for label in (self.collector_label, self.rate_label, self.size_label, self.retention_label):
             label.setTextFormat(Qt.TextFormat.PlainText)
             label.setContentsMargins(6, 0, 6, 0)
@@ -294,6 +299,14 @@ class MainWindow(QMainWindow):
         app = QApplication.instance()
         if app is not None:
             app.quit()
+
+    @Slot()
+    def show_about(self) -> AboutDialog:
+        """Open the About dialog (version, store, collector, data folders); returns it."""
+        dialog = AboutDialog(db_path=self.db_path, collector_url=self.collector_url, parent=self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+        return dialog
 
     @Slot()
     def bring_forward(self) -> None:

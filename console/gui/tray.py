@@ -9,6 +9,7 @@ open that alert. The menu shows the window, pauses notifications for an hour, or
 from __future__ import annotations
 
 import logging
+import sys
 import time
 from collections.abc import Callable
 from datetime import datetime
@@ -20,12 +21,20 @@ from PySide6.QtWidgets import QMenu, QSystemTrayIcon
 
 from console.core.store.alerts import AlertEvent
 
-__all__ = ["ICONS", "PAUSE_S", "AlertTray", "message_title", "tray_available"]
+__all__ = ["ICONS", "PAUSE_S", "AlertTray", "app_icon", "message_title", "tray_available"]
 
 log = logging.getLogger("lookout.gui.tray")
 
+def _icon_folder() -> Path:
+    """Where the icons are: resources/icons of a checkout or the bundle, else the folder a
+    pip or pipx install put them in (``<prefix>/share/lookout/icons``, see pyproject.toml)."""
+    beside = Path(__file__).resolve().parents[2] / "resources" / "icons"
+    installed = Path(sys.prefix) / "share" / "lookout" / "icons"
+    return beside if beside.is_dir() or not installed.is_dir() else installed
+
+
 #: The hand-drawn icons: lookout.svg and lookout-firing.svg.
-ICONS = Path(__file__).resolve().parents[2] / "resources" / "icons"
+ICONS = _icon_folder()
 #: How long "Pause notifications" pauses them.
 PAUSE_S = 3600
 _MESSAGE_MS = 10_000
@@ -52,6 +61,20 @@ def load_icon(name: str) -> QIcon:
     if not path.exists():
         log.warning("icon %s is missing", path)
     return QIcon(str(path))
+
+
+def app_icon() -> QIcon:
+    """The application's icon for windows and the task bar: the PNGs rendered from
+    lookout.svg (``hicolor/<N>x<N>/apps/lookout.png``, packaging/render_icons.py), one per
+    size so small sizes stay crisp, and the SVG itself for any other size."""
+    icon = QIcon()
+    for png in sorted((ICONS / "hicolor").glob("*/apps/lookout.png")):
+        icon.addFile(str(png))
+    if (ICONS / "lookout.svg").exists():
+        icon.addFile(str(ICONS / "lookout.svg"))
+    if icon.isNull():
+        log.warning("the application icon is missing from %s", ICONS)
+    return icon
 
 
 class AlertTray(QObject):
