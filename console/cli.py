@@ -117,7 +117,10 @@ def _parser() -> argparse.ArgumentParser:
 
     shot = sub.add_parser("screenshot", help="render a panel of the window to a PNG, offscreen")
     shot.add_argument("--db", type=Path, required=True)
-    shot.add_argument("--panel", default="overview")
+    shot.add_argument(
+        "--panel", default="overview",
+        help="overview (default), performance, alerts, experiments, errors, logs or metrics",
+    )
     shot.add_argument("--out", type=Path, required=True)
     shot.add_argument("--size", default="1400x900", help="WIDTHxHEIGHT in pixels")
     shot.set_defaults(run=_run_screenshot)

@@ -23,12 +23,13 @@ from console.collector.intake import FastJSONResponse, Intake, error_response
 from console.core.errors import IngestError, StoreUnavailable
 from console.core.store.issue_actions import IssueAction, apply_issue_action
 
-__all__ = ["ACTIONS_PATH", "action_routes"]
+__all__ = ["ACTIONS_PATH", "action_routes", "from_this_machine"]
 
 ACTIONS_PATH = "/lookout/issues/actions"
 
 
-def _from_this_machine(request: Request) -> bool:
+def from_this_machine(request: Request) -> bool:
+    """Whether the request came from this machine (loopback): the only place actions may come from."""
     host = request.client.host if request.client else ""
     try:
         return ipaddress.ip_address(host).is_loopback
@@ -40,7 +41,7 @@ def action_routes(intake: Intake) -> list[Route]:
     """The issue-action path over one collector's writer."""
 
     async def actions(request: Request) -> Response:
-        if not _from_this_machine(request):
+        if not from_this_machine(request):
             return error_response("forbidden", "issue actions are taken only from this machine", 403)
         try:
             body = await read_body(request, limit=intake.settings.max_body_bytes)

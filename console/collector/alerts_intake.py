@@ -9,7 +9,6 @@ machine may ask: whoever can reach a collector bound to 0.0.0.0 must not switch 
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import sqlite3
 import time
 from collections.abc import Callable
@@ -20,6 +19,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from console.collector.actions_intake import from_this_machine
 from console.collector.body import read_body
 from console.collector.intake import FastJSONResponse, Intake, error_response
 from console.core.errors import IngestError, StoreUnavailable
@@ -30,20 +30,12 @@ __all__ = ["ALERT_ACTIONS_PATH", "alert_routes"]
 ALERT_ACTIONS_PATH = "/lookout/alerts/actions"
 
 
-def _from_this_machine(request: Request) -> bool:
-    host = request.client.host if request.client else ""
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 def alert_routes(intake: Intake, *, changed: Callable[[], None] | None = None) -> list[Route]:
     """The alert-action path over one collector's writer; ``changed`` is called after each action
     (the collector wakes its alert loop, so a saved rule is evaluated at once)."""
 
     async def actions(request: Request) -> Response:
-        if not _from_this_machine(request):
+        if not from_this_machine(request):
             return error_response("forbidden", "alert actions are taken only from this machine", 403)
         try:
             body = await read_body(request, limit=intake.settings.max_body_bytes)

@@ -38,3 +38,13 @@ def test_a_size_below_the_window_minimum_is_refused(qapp, store, tmp_path):
     with pytest.raises(ValueError, match="smaller than the window can be"):
         render_screenshot(db_path=store.path, panel="overview", out=tmp_path / "x.png", size=(300, 200))
     assert not (tmp_path / "x.png").exists()
+
+
+def test_the_screenshot_help_names_every_panel_the_window_has():
+    """``lookout screenshot --help`` (Qt-free) lists the panels the window really has."""
+    from console.cli import _parser
+    from console.gui.main_window import PANEL_NAMES
+
+    shot = _parser()._subparsers._group_actions[0].choices["screenshot"]  # noqa: SLF001
+    help_text = next(a.help for a in shot._actions if "--panel" in a.option_strings)  # noqa: SLF001
+    assert all(name in help_text for name in PANEL_NAMES)
