@@ -23,8 +23,8 @@ import sqlite3
 import statistics
 import sys
 import tempfile
-import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import orjson
@@ -34,12 +34,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from console.core.analysis.alerts.engine import evaluate, run_cycle  # noqa: E402
 from console.core.analysis.alerts.rules import VITALS, AlertRule, Comparison, Metric, RuleFilters  # noqa: E402
 from console.core.analysis.alerts.state import RuleState  # noqa: E402
-from console.core.events import Kind  # noqa: E402
+from console.core.events import Event, Kind  # noqa: E402
 from console.core.ingest.native import decode_native  # noqa: E402
 from console.core.store import alerts as alert_store  # noqa: E402
 from console.core.store.retention import RetentionPolicy  # noqa: E402
 from console.core.store.schema import connect  # noqa: E402
 from console.core.store.writer import StoreWriter  # noqa: E402
+from tests.benchmarks._bench_store import write_chunks  # noqa: E402
 from tests.benchmarks._payloads import PayloadFactory  # noqa: E402
 
 PROJECT = "shop"
@@ -54,35 +55,19 @@ EXPERIMENTS = ["checkout-button-color", "free-shipping-banner", "search-ranking-
 def fill(path: Path, events: int, now_ms: int, *, chunk: int = 10_000, inflight: int = 4) -> tuple[float, int]:
     """Write ``events`` over the 24 hours before ``now_ms``; (seconds, events written)."""
     factory = PayloadFactory(seed=11, start_ms=now_ms - DAY, step_ms=DAY / events)
-    writer = StoreWriter(path=path, max_pending_events=400_000, max_batch_events=20_000, retention=KEEP_ALL)
-    writer.start()
-    slots = threading.Semaphore(inflight)
-    failures: list[BaseException] = []
 
-    def done(error: BaseException | None) -> None:
-        if error is not None:
-            failures.append(error)
-        slots.release()
-
-    started = time.perf_counter()
-    written = 0
-    try:
+    def chunks() -> Iterator[tuple[list[Event], int]]:
+        written = 0
         while written < events:
             size = min(chunk, events - written)
             batch = decode_native(orjson.dumps(factory.events(size)), project=PROJECT, now_ms=now_ms)
             if batch.rejected:
                 raise SystemExit(f"generated payloads were refused: {batch.rejected[:3]}")
-            newest = max(e.timestamp for e in batch.events)
-            slots.acquire()
-            writer.submit(batch.events, done, received=newest + 2_000)
             written += size
-        for _ in range(inflight):
-            slots.acquire()
-    finally:
-        writer.stop(timeout=300)
-    if failures:
-        raise SystemExit(f"the writer failed: {failures[0]}")
-    return time.perf_counter() - started, written
+            yield batch.events, max(e.timestamp for e in batch.events) + 2_000
+
+    writer = StoreWriter(path=path, max_pending_events=400_000, max_batch_events=20_000, retention=KEEP_ALL)
+    return write_chunks(writer, chunks(), inflight=inflight, stop_timeout=300)
 
 
 def rules(count: int) -> list[AlertRule]:

@@ -26,12 +26,10 @@ import argparse
 import math
 import os
 import random
-import statistics
 import sys
 import tempfile
-import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +42,7 @@ from console.core.events import Event  # noqa: E402
 from console.core.ingest.native import decode_native  # noqa: E402
 from console.core.store.schema import connect  # noqa: E402
 from console.core.store.writer import StoreWriter  # noqa: E402
+from tests.benchmarks._bench_store import timed, write_chunks  # noqa: E402
 
 PROJECT = "shop"
 KEY = "checkout-button-color"
@@ -153,42 +152,9 @@ def _decode(batch: list[dict[str, Any]], now_ms: int) -> list[Event]:
 def fill(path: Path, *, assignments: int, goals: int, seed: int, now_ms: int,
          chunk: int = 200, inflight: int = 16) -> tuple[float, int]:
     """Write the workload through the writer; (seconds, events written)."""
-    writer = StoreWriter(path=path)
-    writer.start()
-    slots = threading.Semaphore(inflight)
-    failures: list[BaseException] = []
-
-    def done(error: BaseException | None) -> None:
-        if error is not None:
-            failures.append(error)
-        slots.release()
-
-    started = time.perf_counter()
-    written = 0
-    try:
-        for events in decoded(payloads(assignments=assignments, goals=goals, seed=seed, now_ms=now_ms),
-                              chunk=chunk, now_ms=now_ms):
-            slots.acquire()
-            writer.submit(events, done)
-            written += len(events)
-        for _ in range(inflight):
-            slots.acquire()
-    finally:
-        writer.stop(timeout=120)
-    if failures:
-        raise SystemExit(f"the writer failed: {failures[0]}")
-    return time.perf_counter() - started, written
-
-
-def timed(fn: Callable[[], Any], runs: int) -> tuple[float, list[float], Any]:
-    """(median ms, every run's ms, the last result)."""
-    times: list[float] = []
-    result: Any = None
-    for _ in range(runs):
-        started = time.perf_counter()
-        result = fn()
-        times.append((time.perf_counter() - started) * 1000)
-    return statistics.median(times), times, result
+    items = payloads(assignments=assignments, goals=goals, seed=seed, now_ms=now_ms)
+    chunks = ((events, None) for events in decoded(items, chunk=chunk, now_ms=now_ms))
+    return write_chunks(StoreWriter(path=path), chunks, inflight=inflight)
 
 
 def main() -> int:

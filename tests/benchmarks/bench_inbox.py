@@ -29,12 +29,10 @@ import argparse
 import math
 import os
 import random
-import statistics
 import sys
 import tempfile
-import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +46,7 @@ from console.core.ingest.sentry import decode_store_event  # noqa: E402
 from console.core.store.issue_queries import IssueQuery, error_detail, list_issues, session_timeline  # noqa: E402
 from console.core.store.schema import connect  # noqa: E402
 from console.core.store.writer import StoreWriter  # noqa: E402
+from tests.benchmarks._bench_store import timed, write_chunks  # noqa: E402
 
 PROJECT = "shop"
 LIST_TARGET_MS = 300.0
@@ -217,43 +216,15 @@ class Workload:
 
 def fill(path: Path, workload: Workload, *, chunk: int = 100, inflight: int = 16) -> tuple[float, int]:
     """Write the workload through the writer; (seconds, events written)."""
-    writer = StoreWriter(path=path)
-    writer.start()
-    slots = threading.Semaphore(inflight)
-    failures: list[BaseException] = []
 
-    def done(error: BaseException | None) -> None:
-        if error is not None:
-            failures.append(error)
-        slots.release()
-
-    started = time.perf_counter()
-    written = errors = 0
-    try:
+    def chunks() -> Iterator[tuple[list[Event], None]]:
+        errors = 0
         while errors < workload.errors:
             events = workload.chunk(min(chunk, workload.errors - errors))
             errors += sum(1 for e in events if e.kind.value == "error")
-            written += len(events)
-            slots.acquire()
-            writer.submit(events, done)
-        for _ in range(inflight):
-            slots.acquire()
-    finally:
-        writer.stop(timeout=120)
-    if failures:
-        raise SystemExit(f"the writer failed: {failures[0]}")
-    return time.perf_counter() - started, written
+            yield events, None
 
-
-def timed(fn: Callable[[], Any], runs: int) -> tuple[float, list[float], Any]:
-    """(median ms, every run's ms, the last result)."""
-    times: list[float] = []
-    result: Any = None
-    for _ in range(runs):
-        started = time.perf_counter()
-        result = fn()
-        times.append((time.perf_counter() - started) * 1000)
-    return statistics.median(times), times, result
+    return write_chunks(StoreWriter(path=path), chunks(), inflight=inflight)
 
 
 def verdict(ms: float, target: float) -> str:
