@@ -12,6 +12,8 @@ import asyncio
 import ipaddress
 import sqlite3
 import time
+from collections.abc import Callable
+from typing import TypeVar
 
 import orjson
 from starlette.requests import Request
@@ -23,9 +25,11 @@ from console.collector.intake import FastJSONResponse, Intake, error_response
 from console.core.errors import IngestError, StoreUnavailable
 from console.core.store.issue_actions import IssueAction, apply_issue_action
 
-__all__ = ["ACTIONS_PATH", "action_routes", "from_this_machine"]
+__all__ = ["ACTIONS_PATH", "action_routes", "apply_in_writer", "from_this_machine"]
 
 ACTIONS_PATH = "/lookout/issues/actions"
+
+T = TypeVar("T")
 
 
 def from_this_machine(request: Request) -> bool:
@@ -35,6 +39,34 @@ def from_this_machine(request: Request) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+async def apply_in_writer(intake: Intake, job: Callable[[sqlite3.Connection], T]) -> T:
+    """Run ``job`` on the collector's writer, between commits, and wait for it without blocking.
+
+    A ValueError from the job (an action that does not apply) becomes a 400
+    ``invalid_action``, a store failure a 503 ``store_unavailable``; a full writer raises
+    StoreUnavailable as :meth:`StoreWriter.run` does.
+    """
+    loop = asyncio.get_running_loop()
+    finished: asyncio.Future[tuple[T | None, BaseException | None]] = loop.create_future()
+
+    def settle(result: T | None, error: BaseException | None) -> None:
+        if not finished.done():
+            finished.set_result((result, error))
+
+    def done(result: T | None, error: BaseException | None) -> None:
+        loop.call_soon_threadsafe(settle, result, error)
+
+    intake.writer.run(job, done)
+    result, error = await finished
+    if isinstance(error, sqlite3.Error):
+        raise IngestError("store_unavailable", f"the store could not apply it: {error}", status=503)
+    if isinstance(error, ValueError):
+        raise IngestError("invalid_action", str(error))
+    if error is not None:
+        raise error
+    return result  # type: ignore[return-value]  # no error: the job's own result
 
 
 def action_routes(intake: Intake) -> list[Route]:
@@ -49,25 +81,8 @@ def action_routes(intake: Intake) -> list[Route]:
                 action = IssueAction.from_json(orjson.loads(body))
             except (orjson.JSONDecodeError, ValueError) as exc:
                 raise IngestError("invalid_action", str(exc)) from None
-            loop = asyncio.get_running_loop()
-            finished: asyncio.Future[tuple[object, BaseException | None]] = loop.create_future()
-
-            def settle(result: object, error: BaseException | None) -> None:
-                if not finished.done():
-                    finished.set_result((result, error))
-
-            def done(result: object, error: BaseException | None) -> None:
-                loop.call_soon_threadsafe(settle, result, error)
-
             now = int(time.time() * 1000)
-            intake.writer.run(lambda conn: apply_issue_action(conn, action, now_ms=now), done)
-            changed, error = await finished
-            if isinstance(error, sqlite3.Error):
-                return error_response("store_unavailable", f"the store could not apply it: {error}", 503)
-            if isinstance(error, ValueError):
-                raise IngestError("invalid_action", str(error))
-            if error is not None:
-                raise error
+            changed = await apply_in_writer(intake, lambda conn: apply_issue_action(conn, action, now_ms=now))
             return FastJSONResponse({"changed": changed})
         except IngestError as exc:
             return error_response(exc.code, exc.detail, exc.status)

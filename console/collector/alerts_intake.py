@@ -8,18 +8,15 @@ machine may ask: whoever can reach a collector bound to 0.0.0.0 must not switch 
 
 from __future__ import annotations
 
-import asyncio
-import sqlite3
 import time
 from collections.abc import Callable
-from typing import Any
 
 import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from console.collector.actions_intake import from_this_machine
+from console.collector.actions_intake import apply_in_writer, from_this_machine
 from console.collector.body import read_body
 from console.collector.intake import FastJSONResponse, Intake, error_response
 from console.core.errors import IngestError, StoreUnavailable
@@ -46,25 +43,8 @@ def alert_routes(intake: Intake, *, changed: Callable[[], None] | None = None) -
                 action = AlertAction.from_json(data)
             except (orjson.JSONDecodeError, ValueError, TypeError) as exc:
                 raise IngestError("invalid_action", str(exc)) from None
-            loop = asyncio.get_running_loop()
-            finished: asyncio.Future[tuple[dict[str, Any] | None, BaseException | None]] = loop.create_future()
-
-            def settle(result: dict[str, Any] | None, error: BaseException | None) -> None:
-                if not finished.done():
-                    finished.set_result((result, error))
-
-            def done(result: dict[str, Any] | None, error: BaseException | None) -> None:
-                loop.call_soon_threadsafe(settle, result, error)
-
             now = int(time.time() * 1000)
-            intake.writer.run(lambda conn: apply_alert_action(conn, action, now_ms=now), done)
-            result, error = await finished
-            if isinstance(error, sqlite3.Error):
-                return error_response("store_unavailable", f"the store could not apply it: {error}", 503)
-            if isinstance(error, ValueError):
-                raise IngestError("invalid_action", str(error))
-            if error is not None:
-                raise error
+            result = await apply_in_writer(intake, lambda conn: apply_alert_action(conn, action, now_ms=now))
             if changed is not None:
                 changed()
             return FastJSONResponse({"ok": True, **(result or {})})
