@@ -13,9 +13,6 @@ answers come back to the GUI thread by signal.
 from __future__ import annotations
 
 import logging
-import queue
-import sqlite3
-import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -27,13 +24,12 @@ from console.collector.alerting import AlertLoop, ChannelSettings
 from console.core.errors import LookoutError
 from console.core.store.alerts import AlertAction, apply_alert_action
 from console.core.store.writer import StoreWriter
-from console.gui.own_writer import OwnWriter
+from console.gui.own_writer import REQUEST_TIMEOUT_S, OwnWriter, RequestThread
 
 __all__ = ["AlertClient"]
 
 log = logging.getLogger("lookout.gui.alerts")
 
-_TIMEOUT_S = 15.0
 
 
 class AlertClient(QObject):
@@ -68,8 +64,9 @@ class AlertClient(QObject):
         self._shared_writer = own_writer is not None
         self._own = own_writer or OwnWriter(self.db_path)
         self._loop: AlertLoop | None = None
-        self._queue: queue.SimpleQueue[AlertAction | None] = queue.SimpleQueue()
-        self._thread: threading.Thread | None = None
+        self._requests: RequestThread[AlertAction] = RequestThread(
+            name="lookout.alert-actions", carry_out=self._carry_out, finished=self._finished
+        )
 
     @property
     def evaluating(self) -> bool:
@@ -90,17 +87,11 @@ class AlertClient(QObject):
 
     def request(self, action: AlertAction) -> None:
         """Carry out ``action``; ``done`` or ``failed`` follows on the GUI thread."""
-        if self._thread is None:
-            self._thread = threading.Thread(target=self._run, name="lookout.alert-actions", daemon=True)
-            self._thread.start()
-        self._queue.put(action)
+        self._requests.put(action)
 
     def stop(self, timeout: float = 10.0) -> None:
         """Finish the action under way, stop evaluating, then stop the window's own writer."""
-        if self._thread is not None:
-            self._queue.put(None)
-            self._thread.join(timeout)
-            self._thread = None
+        self._requests.stop(timeout)
         if self._loop is not None:
             try:
                 self._loop.stop()
@@ -113,18 +104,16 @@ class AlertClient(QObject):
     def _own_writer(self) -> StoreWriter:
         return self._own.get()
 
-    def _run(self) -> None:
-        with httpx.Client(timeout=_TIMEOUT_S, trust_env=False) as http:
-            while (action := self._queue.get()) is not None:
-                try:
-                    result = self._send(http, action) if self.collector_url else self._write(action)
-                except (LookoutError, sqlite3.Error, OSError, ValueError, httpx.HTTPError) as exc:
-                    log.warning("alert action %s failed: %s", action.kind, exc)
-                    self.failed.emit(action, _describe(exc))
-                else:
-                    if self._loop is not None:
-                        self._loop.wake()  # a changed rule or state is evaluated now, not in 15 s
-                    self.done.emit(action, result)
+    def _carry_out(self, http: httpx.Client, action: AlertAction) -> dict[str, Any]:
+        return self._send(http, action) if self.collector_url else self._write(action)
+
+    def _finished(self, action: AlertAction, result: dict[str, Any] | None, message: str | None) -> None:
+        if message is not None:
+            self.failed.emit(action, message)
+            return
+        if self._loop is not None:
+            self._loop.wake()  # a changed rule or state is evaluated now, not in 15 s
+        self.done.emit(action, result)
 
     def _send(self, http: httpx.Client, action: AlertAction) -> dict[str, Any]:
         answer = http.post(f"{self.collector_url}/lookout/alerts/actions", json=action.to_json())
@@ -139,10 +128,5 @@ class AlertClient(QObject):
 
     def _write(self, action: AlertAction) -> dict[str, Any]:
         now = int(time.time() * 1000)
-        return self._own_writer().run_sync(lambda conn: apply_alert_action(conn, action, now_ms=now), timeout=_TIMEOUT_S)
+        return self._own_writer().run_sync(lambda conn: apply_alert_action(conn, action, now_ms=now), timeout=REQUEST_TIMEOUT_S)
 
-
-def _describe(exc: BaseException) -> str:
-    if isinstance(exc, httpx.ConnectError):
-        return "the collector is not answering; is it still running?"
-    return str(exc) or type(exc).__name__

@@ -12,9 +12,6 @@ back to the GUI thread by signal.
 from __future__ import annotations
 
 import logging
-import queue
-import sqlite3
-import threading
 import time
 from pathlib import Path
 
@@ -23,13 +20,12 @@ from PySide6.QtCore import QObject, Signal
 
 from console.core.errors import LookoutError
 from console.core.store.issue_actions import IssueAction, apply_issue_action
-from console.gui.own_writer import OwnWriter
+from console.gui.own_writer import REQUEST_TIMEOUT_S, OwnWriter, RequestThread
 
 __all__ = ["IssueActionClient"]
 
 log = logging.getLogger("lookout.gui.actions")
 
-_TIMEOUT_S = 15.0
 
 
 class IssueActionClient(QObject):
@@ -57,38 +53,31 @@ class IssueActionClient(QObject):
         # Shared with the window's other writing clients; stopped by whoever made it.
         self._shared_writer = own_writer is not None
         self._own = own_writer or OwnWriter(self.db_path)
-        self._queue: queue.SimpleQueue[IssueAction | None] = queue.SimpleQueue()
-        self._thread: threading.Thread | None = None
+        self._requests: RequestThread[IssueAction] = RequestThread(
+            name="lookout.actions", carry_out=self._carry_out, finished=self._finished
+        )
 
     def request(self, action: IssueAction) -> None:
         """Carry out ``action``; ``done`` or ``failed`` follows on the GUI thread."""
-        if self._thread is None:
-            self._thread = threading.Thread(target=self._run, name="lookout.actions", daemon=True)
-            self._thread.start()
-        self._queue.put(action)
+        self._requests.put(action)
 
     def stop(self, timeout: float = 10.0) -> None:
         """Finish the action under way, then stop the thread (and the window's own writer)."""
-        if self._thread is not None:
-            self._queue.put(None)
-            self._thread.join(timeout)
-            self._thread = None
+        self._requests.stop(timeout)
         if not self._shared_writer:
             self._own.stop()
 
-    def _run(self) -> None:
-        with httpx.Client(timeout=_TIMEOUT_S, trust_env=False) as http:
-            while (action := self._queue.get()) is not None:
-                try:
-                    if self.collector_url:
-                        self._send(http, action)
-                    else:
-                        self._write(action)
-                except (LookoutError, sqlite3.Error, OSError, ValueError, httpx.HTTPError) as exc:
-                    log.warning("issue action %s failed: %s", action.kind, exc)
-                    self.failed.emit(action, _describe(exc))
-                else:
-                    self.done.emit(action)
+    def _carry_out(self, http: httpx.Client, action: IssueAction) -> None:
+        if self.collector_url:
+            self._send(http, action)
+        else:
+            self._write(action)
+
+    def _finished(self, action: IssueAction, _result: object, message: str | None) -> None:
+        if message is None:
+            self.done.emit(action)
+        else:
+            self.failed.emit(action, message)
 
     def _send(self, http: httpx.Client, action: IssueAction) -> None:
         answer = http.post(f"{self.collector_url}/lookout/issues/actions", json=action.to_json())
@@ -101,10 +90,5 @@ class IssueActionClient(QObject):
 
     def _write(self, action: IssueAction) -> None:
         now = int(time.time() * 1000)
-        self._own.get().run_sync(lambda conn: apply_issue_action(conn, action, now_ms=now), timeout=_TIMEOUT_S)
+        self._own.get().run_sync(lambda conn: apply_issue_action(conn, action, now_ms=now), timeout=REQUEST_TIMEOUT_S)
 
-
-def _describe(exc: BaseException) -> str:
-    if isinstance(exc, httpx.ConnectError):
-        return "the collector is not answering; is it still running?"
-    return str(exc) or type(exc).__name__

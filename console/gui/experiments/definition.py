@@ -14,9 +14,6 @@ from __future__ import annotations
 
 import logging
 import math
-import queue
-import sqlite3
-import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -42,13 +39,12 @@ from PySide6.QtWidgets import (
 from console.core.errors import LookoutError
 from console.core.store.experiment_queries import ExperimentSummary
 from console.core.store.experiment_writes import ExperimentDefinition, save_definition
-from console.gui.own_writer import OwnWriter
+from console.gui.own_writer import REQUEST_TIMEOUT_S, OwnWriter, RequestThread
 
 __all__ = ["DefinitionClient", "DefinitionDialog", "definition_payload"]
 
 log = logging.getLogger("lookout.gui.experiments")
 
-_TIMEOUT_S = 15.0
 
 
 def definition_payload(definition: ExperimentDefinition) -> dict[str, Any]:
@@ -202,39 +198,29 @@ class DefinitionClient(QObject):
         self.db_path = Path(db_path)
         self.collector_url = collector_url.rstrip("/") if collector_url else None
         self._own = own_writer  # the window's: stopped by the window
-        self._queue: queue.SimpleQueue[ExperimentDefinition | None] = queue.SimpleQueue()
-        self._thread: threading.Thread | None = None
+        self._requests: RequestThread[ExperimentDefinition] = RequestThread(
+            name="lookout.experiments", carry_out=self._carry_out, finished=self._finished
+        )
 
     def request(self, definition: ExperimentDefinition) -> None:
         """Store ``definition`` (create or replace); ``done`` or ``failed`` follows on the GUI thread."""
-        if self._thread is None:
-            self._thread = threading.Thread(target=self._run, name="lookout.experiments", daemon=True)
-            self._thread.start()
-        self._queue.put(definition)
+        self._requests.put(definition)
 
     def stop(self, timeout: float = 10.0) -> None:
         """Finish the definition under way, then stop the thread."""
-        if self._thread is not None:
-            self._queue.put(None)
-            self._thread.join(timeout)
-            self._thread = None
+        self._requests.stop(timeout)
 
-    def _run(self) -> None:
-        with httpx.Client(timeout=_TIMEOUT_S, trust_env=False) as http:
-            while (definition := self._queue.get()) is not None:
-                key = definition.key
-                try:
-                    if self.collector_url:
-                        self._send(http, definition)
-                    else:
-                        self._own.get().run_sync(lambda conn, d=definition: save_definition(conn, d), timeout=_TIMEOUT_S)
-                except (LookoutError, sqlite3.Error, OSError, ValueError, httpx.HTTPError) as exc:
-                    log.warning("saving experiment %s failed: %s", key, exc)
-                    message = "the collector is not answering; is it still running?" if isinstance(
-                        exc, httpx.ConnectError) else str(exc) or type(exc).__name__
-                    self.failed.emit(key, message)
-                else:
-                    self.done.emit(key)
+    def _carry_out(self, http: httpx.Client, definition: ExperimentDefinition) -> None:
+        if self.collector_url:
+            self._send(http, definition)
+        else:
+            self._own.get().run_sync(lambda conn: save_definition(conn, definition), timeout=REQUEST_TIMEOUT_S)
+
+    def _finished(self, definition: ExperimentDefinition, _result: object, message: str | None) -> None:
+        if message is None:
+            self.done.emit(definition.key)
+        else:
+            self.failed.emit(definition.key, message)
 
     def _send(self, http: httpx.Client, definition: ExperimentDefinition) -> None:
         problems = definition.problems()
