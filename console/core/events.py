@@ -33,6 +33,7 @@ class Kind(StrEnum):
     SESSION_UPDATE = "session_update"
     CLIENT_REPORT = "client_report"
     METRICS = "metrics"
+    KPI = "kpi"
 
 
 #: The table that holds each kind's typed columns, keyed by ``event_id``.
@@ -51,6 +52,7 @@ KIND_TABLES: dict[Kind, str] = {
     Kind.SESSION_UPDATE: "session_updates",
     Kind.CLIENT_REPORT: "client_reports",
     Kind.METRICS: "metric_batches",
+    Kind.KPI: "kpi_definitions",
 }
 
 

@@ -362,6 +362,92 @@ MIGRATIONS: list[list[str]] = [
         # per cent of events).
         "CREATE INDEX errors_ts ON errors(ts)",
     ],
+    # 7: product analytics. One row per session, kept by the writer as events arrive (the
+    # sessions list reads it instead of grouping every event), filled here from what is
+    # already stored; saved funnels, KPI definitions (the brief's defineKPI, from the app
+    # or the window) and dashboards, each as JSON so a new field needs no migration; the
+    # time indexes the events explorer and funnels read.
+    [
+        """CREATE TABLE sessions (
+            project TEXT NOT NULL,
+            session_id TEXT NOT NULL,
+            user_id TEXT,
+            started INTEGER NOT NULL,
+            ended INTEGER NOT NULL,
+            events INTEGER NOT NULL DEFAULT 0,
+            page_views INTEGER NOT NULL DEFAULT 0,
+            errors INTEGER NOT NULL DEFAULT 0,
+            conversions INTEGER NOT NULL DEFAULT 0,
+            conversion_value REAL NOT NULL DEFAULT 0,
+            platform TEXT,
+            device TEXT,
+            release TEXT,
+            entry_route TEXT,
+            entry_ts INTEGER,
+            exit_route TEXT,
+            exit_ts INTEGER,
+            PRIMARY KEY (project, session_id))""",
+        "CREATE INDEX sessions_started ON sessions(started)",
+        "CREATE INDEX sessions_user ON sessions(user_id, started) WHERE user_id IS NOT NULL",
+        """INSERT INTO sessions (project, session_id, user_id, started, ended, events)
+            SELECT project, session_id, max(user_id), min(ts), max(ts), count(*)
+            FROM events WHERE session_id IS NOT NULL GROUP BY project, session_id""",
+        # SQLite's bare columns: beside min(ts) or max(ts), route is the first or last view's.
+        """UPDATE sessions SET page_views = v.n, entry_route = v.route, entry_ts = v.ts,
+                platform = v.platform, device = v.device
+            FROM (SELECT project, session_id, count(*) AS n, route, min(ts) AS ts, platform,
+                         coalesce(model, brand) AS device
+                  FROM page_views WHERE session_id IS NOT NULL GROUP BY project, session_id) v
+            WHERE sessions.project = v.project AND sessions.session_id = v.session_id""",
+        """UPDATE sessions SET exit_route = v.route, exit_ts = v.ts
+            FROM (SELECT project, session_id, route, max(ts) AS ts
+                  FROM page_views WHERE session_id IS NOT NULL GROUP BY project, session_id) v
+            WHERE sessions.project = v.project AND sessions.session_id = v.session_id""",
+        """UPDATE sessions SET errors = v.n, release = coalesce(sessions.release, v.release)
+            FROM (SELECT project, session_id, count(*) AS n, max(release) AS release
+                  FROM errors WHERE session_id IS NOT NULL GROUP BY project, session_id) v
+            WHERE sessions.project = v.project AND sessions.session_id = v.session_id""",
+        """UPDATE sessions SET conversions = v.n, conversion_value = v.value
+            FROM (SELECT project, session_id, count(*) AS n, coalesce(sum(value), 0) AS value
+                  FROM analytics_events WHERE name = 'conversion' AND session_id IS NOT NULL
+                  GROUP BY project, session_id) v
+            WHERE sessions.project = v.project AND sessions.session_id = v.session_id""",
+        """UPDATE sessions SET release = coalesce(sessions.release, v.release),
+                platform = coalesce(sessions.platform, v.platform),
+                device = coalesce(sessions.device, v.device)
+            FROM (SELECT project, session_id, max(release) AS release, max(platform) AS platform,
+                         max(device) AS device
+                  FROM page_loads WHERE session_id IS NOT NULL GROUP BY project, session_id) v
+            WHERE sessions.project = v.project AND sessions.session_id = v.session_id""",
+        """CREATE TABLE funnels (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL UNIQUE,
+            definition TEXT NOT NULL,
+            created_ms INTEGER NOT NULL,
+            updated_ms INTEGER NOT NULL)""",
+        f"""CREATE TABLE kpi_definitions ({_COMMON},
+            name TEXT NOT NULL, data TEXT)""",
+        """CREATE TABLE kpis (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL UNIQUE,
+            definition TEXT NOT NULL,
+            created_ms INTEGER NOT NULL,
+            updated_ms INTEGER NOT NULL)""",
+        """CREATE TABLE dashboards (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL UNIQUE,
+            position INTEGER NOT NULL DEFAULT 0,
+            definition TEXT NOT NULL,
+            created_ms INTEGER NOT NULL,
+            updated_ms INTEGER NOT NULL)""",
+        """CREATE TABLE analytics_meta (
+            key TEXT PRIMARY KEY,
+            value TEXT NOT NULL)""",
+        "CREATE INDEX page_views_ts ON page_views(ts)",
+        "CREATE INDEX interactions_action ON interactions(action, ts)",
+        "CREATE INDEX analytics_events_funnel ON analytics_events(funnel, ts) WHERE funnel IS NOT NULL",
+        "CREATE INDEX network_requests_ts ON network_requests(ts)",
+    ],
 ]
 
 #: Tables whose rows belong to an event of another table (``event_id``), written by the

@@ -53,6 +53,12 @@ _USER_UPSERT = """
         last_seen = max(last_seen, excluded.last_seen),
         properties = json_patch(coalesce(properties, '{}'), excluded.properties)
 """
+# A KPI definition (the brief's defineKPI) replaces the one of the same name; the decoder
+# has already validated it and put it, as JSON, in ``columns["definition"]``.
+_KPI_UPSERT = """
+    INSERT INTO kpis (name, definition, created_ms, updated_ms) VALUES (?, ?, ?, ?)
+    ON CONFLICT (name) DO UPDATE SET definition = excluded.definition, updated_ms = excluded.updated_ms
+"""
 _EXPERIMENT_UPSERT = """
     INSERT INTO experiments (project, experiment, name, variants, goals, first_seen, updated)
     VALUES (?, ?, ?, ?, ?, ?, ?)
@@ -370,6 +376,11 @@ class StoreWriter:
                 )
             elif event.kind is Kind.EXPERIMENT:
                 self._define_experiment(event)
+            elif event.kind is Kind.KPI:
+                self._conn.execute(
+                    _KPI_UPSERT,
+                    (event.columns["name"], event.columns["definition"], received, received),
+                )
             elif event.kind is Kind.ANALYTICS and event.columns.get("name") == "user_identified":
                 self._identify(event)
             table = KIND_TABLES[event.kind]
