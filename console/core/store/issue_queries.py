@@ -24,7 +24,7 @@ import orjson
 
 from console.core.analysis.error_detail import ErrorDetail, read_error
 from console.core.store.log_queries import fts_query
-from console.core.store.sessions import session_event_ids
+from console.core.store.sessions import SESSION_SCAN, session_event_ids, session_events
 
 __all__ = [
     "ISSUE_SORTS",
@@ -52,8 +52,6 @@ _CLOCK_SLACK_MS = _HOUR
 _MAX_RELEASES = 5
 _SORT_COLUMNS = {"last_seen": "last_seen", "first_seen": "first_seen", "events": "event_count", "users": "user_count"}
 _INBOX = ("unresolved", "regressed")
-# Session events read for a timeline: the newest of a session, far more than any window holds.
-_SESSION_SCAN = 20_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -262,7 +260,7 @@ def error_detail(conn: sqlite3.Connection, event_id: int) -> ErrorDetail | None:
 
 
 def _session_device(conn: sqlite3.Connection, session_id: str, ts: int) -> dict[str, Any]:
-    ids = session_event_ids(conn, session_id, limit=_SESSION_SCAN)
+    ids = session_event_ids(conn, session_id, limit=SESSION_SCAN)
     if not ids:
         return {}
     cursor = conn.execute(
@@ -296,17 +294,10 @@ def session_timeline(
     if found is None or not found[1]:
         return []
     error_ts, session_id = int(found[0]), str(found[1])
-    ids = session_event_ids(conn, session_id, limit=_SESSION_SCAN)
-    if event_id not in ids:  # a session longer than the scan: the error still anchors its window
-        ids.append(event_id)
-    rows = conn.execute(
-        "SELECT id, ts, kind, summary FROM events WHERE id IN (SELECT value FROM json_each(?1))"
-        " AND ts BETWEEN ?2 AND ?3 ORDER BY abs(ts - ?4), id = ?5 DESC, id LIMIT ?6",
-        (_ids_json(ids), error_ts - before_ms, error_ts + after_ms, error_ts, event_id, max(1, limit)),
-    ).fetchall()
-    events = [
-        TimelineEvent(int(i), int(ts), int(ts) - error_ts, str(kind), str(summary), int(i) == event_id)
-        for i, ts, kind, summary in rows
+    events = session_events(
+        conn, session_id, start_ms=error_ts - before_ms, end_ms=error_ts + after_ms,
+        nearest_ms=error_ts, anchor_id=event_id, limit=limit,
+    )
+    return [
+        TimelineEvent(e.event_id, e.ts, e.ts - error_ts, e.kind, e.summary, e.event_id == event_id) for e in events
     ]
-    events.sort(key=lambda e: (e.ts, e.event_id))
-    return events

@@ -18,6 +18,7 @@ import orjson
 from console.core.errors import StoreError
 from console.core.store.release_health import release_health
 from console.core.store.schema import SCHEMA_VERSION, connect
+from console.core.store.session_queries import SESSION_SELECT
 
 __all__ = ["EXPORT_KINDS", "ActivityRow", "StoreInfo", "StoreReader", "StreamRow"]
 
@@ -38,13 +39,10 @@ class StreamRow:
 
 @dataclass(frozen=True, slots=True)
 class ActivityRow:
-    """What the Overview's counters need of one event (``lcp`` only for page loads)."""
+    """What the arrival rate needs of one event: its id and when it arrived."""
 
     id: int
-    kind: str
     received: int
-    session_id: str | None
-    lcp: float | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +71,8 @@ EXPORT_KINDS: dict[str, tuple[str, tuple[str, ...]]] = {
     "network": ("SELECT * FROM network_requests ORDER BY event_id", ("data",)),
     "logs": ("SELECT * FROM logs ORDER BY event_id", ("data",)),
     "users": ("SELECT * FROM users ORDER BY first_seen", ("properties",)),
+    # Newest first, as the Analytics panel lists them.
+    "sessions": (f"{SESSION_SELECT} ORDER BY started DESC, rowid DESC", ()),
     "experiments": (
         "SELECT x.*, (SELECT count(DISTINCT a.user_id) FROM experiment_assignments a"
         " WHERE a.project = x.project AND a.experiment = x.experiment) AS assigned_users"
@@ -168,12 +168,9 @@ class StoreReader:
         return int(found) if found is not None else self.latest_event_id() + 1
 
     def activity(self, *, after_id: int, limit: int = 100_000) -> list[ActivityRow]:
-        """Events with id > ``after_id`` in arrival order, with what the Overview counts."""
+        """Events with id > ``after_id`` in arrival order, with when each arrived."""
         rows = self._conn.execute(
-            "SELECT e.id, e.kind, e.received, e.session_id, p.lcp FROM events e"
-            " LEFT JOIN page_loads p ON p.event_id = e.id AND e.kind = 'page_load'"
-            " WHERE e.id > ? ORDER BY e.id LIMIT ?",
-            (after_id, limit),
+            "SELECT id, received FROM events WHERE id > ? ORDER BY id LIMIT ?", (after_id, limit)
         ).fetchall()
         return [ActivityRow(*row) for row in rows]
 

@@ -85,12 +85,25 @@ def apply_retention(conn: sqlite3.Connection, policy: RetentionPolicy, *, now_ms
         return None
     rows = _drop_up_to(conn, up_to)
     oldest = conn.execute("SELECT min(ts) FROM events").fetchone()[0]
+    _drop_sessions_before(conn, oldest)
     conn.execute(
         "INSERT INTO retention_log(at, reason, up_to_event_id, rows_dropped, oldest_kept)"
         " VALUES (?, ?, ?, ?, ?)",
         (now_ms, reason, up_to, rows, oldest),
     )
     return RetentionRun(reason, up_to, rows, more)
+
+
+def _drop_sessions_before(conn: sqlite3.Connection, oldest: int | None) -> None:
+    """Drop the sessions that ended before the oldest event kept: none of their events is left.
+
+    A session with some events left keeps its totals, as an issue does.
+    """
+    if oldest is None:
+        conn.execute("DELETE FROM sessions")
+    else:
+        # started <= ended: the bound on started lets sessions_started find them.
+        conn.execute("DELETE FROM sessions WHERE started < ?1 AND ended < ?1", (oldest,))
 
 
 def _drop_up_to(conn: sqlite3.Connection, up_to: int) -> int:

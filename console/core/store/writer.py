@@ -6,7 +6,8 @@ back, so an acknowledged event is on disk (WAL, ``synchronous=NORMAL``: it survi
 process being killed). When too many events wait, ``submit`` refuses with
 :class:`StoreUnavailable` and the collector answers 429.
 
-Errors are filed under their issues as they are written (:mod:`console.core.store.issue_writes`).
+Errors are filed under their issues as they are written (:mod:`console.core.store.issue_writes`),
+and each commit brings its sessions' rows up to date (:mod:`console.core.store.session_upkeep`).
 Other writes (what a user does to issues) go through :meth:`StoreWriter.run`: the same thread
 and queue, so they are ordered with the commits and never race the ingest.
 """
@@ -32,6 +33,7 @@ from console.core.events import KIND_TABLES, Event, Kind
 from console.core.store.issue_writes import ERRORS_FTS_COLUMNS, ISSUE_RELEASES_SQL, file_error
 from console.core.store.retention import RetentionPolicy, apply_retention
 from console.core.store.schema import CHILD_TABLES, connect, migrate
+from console.core.store.session_upkeep import KnownSessions, SessionTally
 
 __all__ = ["StoreWriter", "WriterStats"]
 
@@ -125,7 +127,8 @@ class StoreWriter:
             table: ("event_id", "ts", "project", "session_id", "user_id", *typed, "data")
             for table, typed in self._columns.items()
         }
-        self._insert_sql: dict[tuple[str, int], str] = {}
+        self._insert_sql: dict[tuple[str, int, str], str] = {}
+        self._known_sessions = KnownSessions()
         self._next_id = self._first_free_id()
         self._projects = {row[0] for row in self._conn.execute("SELECT name FROM projects")}
         self._last_retention = 0.0
@@ -293,12 +296,16 @@ class StoreWriter:
         try:
             self._conn.execute("BEGIN IMMEDIATE")
             try:
+                # One upsert per session per commit, whatever the number of its events.
+                sessions = SessionTally(self._known_sessions)
                 for job in jobs:
-                    self._insert(job.events, job.received)
+                    self._insert(job.events, job.received, sessions)
+                sessions.write(self._insert_rows)
             except BaseException:
                 self._conn.execute("ROLLBACK")
                 raise
             self._conn.execute("COMMIT")
+            sessions.committed()
         except sqlite3.Error as exc:
             # The environment's fault (disk full, file locked or corrupt): report, keep running.
             log.error("commit of %d events failed: %s", count, exc)
@@ -353,7 +360,7 @@ class StoreWriter:
         self._next_id = self._first_free_id()
         return exc
 
-    def _insert(self, events: Sequence[Event], received: int) -> None:
+    def _insert(self, events: Sequence[Event], received: int, sessions: SessionTally) -> None:
         stream: list[tuple[Any, ...]] = []
         per_table: dict[str, list[tuple[Any, ...]]] = {}
         children: dict[str, list[tuple[Any, ...]]] = {}
@@ -367,6 +374,7 @@ class StoreWriter:
                 (event_id, event.kind.value, event.project, event.timestamp, received,
                  event.session_id, event.user_id, event.summary)
             )
+            sessions.add(event)
             if event.kind is Kind.ERROR:
                 file_error(self._conn, event, aliases=self._aliases_known())
                 found = event.columns
@@ -411,8 +419,11 @@ class StoreWriter:
         for table, rows in children.items():
             self._insert_rows(table, ("event_id", *self._child_columns[table]), rows)
 
-    def _insert_rows(self, table: str, columns: Sequence[str], rows: list[tuple[Any, ...]]) -> None:
-        """Insert rows with multi-row INSERT statements of power-of-two sizes.
+    def _insert_rows(
+        self, table: str, columns: Sequence[str], rows: list[tuple[Any, ...]], *, then: str = ""
+    ) -> list[tuple[Any, ...]]:
+        """Insert rows with multi-row INSERT statements of power-of-two sizes; ``then`` (an
+        ``ON CONFLICT`` clause, for upserts) may end in ``RETURNING``: the rows returned.
 
         ``executemany`` runs one SQLite step per row and hands the GIL to the collector's
         event loop at every step; under load the writer then waits for the GIL far longer
@@ -421,16 +432,18 @@ class StoreWriter:
         width = len(columns)
         names = ", ".join(columns)
         position = 0
+        returned: list[tuple[Any, ...]] = []
         while position < len(rows):
             size = min(_MAX_ROWS_PER_STATEMENT, 1 << ((len(rows) - position).bit_length() - 1))
             chunk = rows[position : position + size]
-            key = (table, size)
+            key = (table, size, then)
             sql = self._insert_sql.get(key)
             if sql is None:
                 one = "(" + ", ".join("?" * width) + ")"
-                sql = self._insert_sql[key] = f"INSERT INTO {table} ({names}) VALUES {', '.join([one] * size)}"
-            self._conn.execute(sql, list(chain.from_iterable(chunk)))
+                sql = self._insert_sql[key] = f"INSERT INTO {table} ({names}) VALUES {', '.join([one] * size)}{then}"
+            returned.extend(self._conn.execute(sql, list(chain.from_iterable(chunk))).fetchall())
             position += size
+        return returned
 
     def _identify(self, event: Event) -> None:
         props = event.data.get("properties") or {}
@@ -471,6 +484,7 @@ class StoreWriter:
             self._last_retention = now
             return
         if run is not None:
+            self._known_sessions.forget()
             log.info("retention (%s) dropped %d events up to id %d", run.reason, run.rows, run.up_to_event_id)
         # While a large trim is under way, come back at once after the next commit.
         self._last_retention = 0.0 if run is not None and run.more else now
