@@ -425,3 +425,29 @@ def test_beside_a_collector_actions_go_to_its_writer_and_the_window_does_not_eva
         assert states(path)["Checkout errors"]["acknowledged"] is True
     finally:
         launcher.close()
+
+
+def test_the_editor_offers_the_stores_kpis_and_tests_a_kpi_rule(qtbot, tmp_path, alerts_window):
+    from console.core.analysis.product.kpi import KpiDefinition
+    from console.core.analysis.product.refs import EventRef
+    from console.core.store.kpi_queries import save_kpi
+
+    path = seed(tmp_path / "s.db", evaluate=False).path
+    conn = sqlite3.connect(path)
+    with conn:
+        save_kpi(conn, KpiDefinition(name="Cart loads", ref=EventRef("page_load", "pages/cart/cart")), now_ms=now_ms())
+    conn.close()
+    window = alerts_window(path)
+    editor = window.alerts.open_editor(new=True)
+    qtbot.waitUntil(lambda: editor.kpi.count() == 1, timeout=10_000)
+    assert editor.kpi.itemText(0) == "Cart loads" and editor.kpi.currentText() == ""
+    editor.name.setText("Cart busy")
+    editor.metric_choice.setCurrentIndex(editor.metric_choice.findData("kpi"))
+    assert editor.kpi.isVisibleTo(editor)
+    editor.kpi.setCurrentIndex(0)
+    editor.threshold.setValue(20)  # six loads a minute: 30 in every 5-minute window
+    with qtbot.waitSignal(editor.backtested, timeout=20_000) as answer:
+        editor.backtest_button.click()
+    assert answer.args[0].startswith("Over the last hour this rule would have fired once, at ")
+    assert editor.rule() is not None and editor.rule().kpi == "Cart loads"
+    editor.reject()

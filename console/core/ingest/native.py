@@ -30,6 +30,7 @@ from console.core.ingest.limits import (
     clip,
     clip_data,
 )
+from console.core.ingest.native_kpi import kpi_event
 
 __all__ = ["DecodedBatch", "Rejection", "decode_native", "decode_native_events"]
 
@@ -632,6 +633,13 @@ def _experiment(item: dict[str, Any], project: str, now_ms: int) -> Event:
     )
 
 
+def _kpi(item: dict[str, Any], project: str, now_ms: int) -> Event:
+    try:
+        return kpi_event(item, project=project, timestamp=_timestamp(item, now_ms))
+    except ValueError as exc:
+        raise _Reject(str(exc)) from None
+
+
 _DECODERS: dict[str, Callable[[dict[str, Any], str, int], Event]] = {
     "transaction": _transaction,
     "page_load": _page_load,
@@ -645,4 +653,5 @@ _DECODERS: dict[str, Callable[[dict[str, Any], str, int], Event]] = {
     "log": _log,
     "event": _analytics,
     "experiment": _experiment,
+    "kpi": _kpi,
 }

@@ -39,6 +39,7 @@ from console.core.analysis.alerts.engine import backtest
 from console.core.analysis.alerts.rules import CHANNELS, VITALS, AlertRule, Comparison, Metric, Severity
 from console.core.errors import LookoutError
 from console.core.events import Kind
+from console.core.store.kpi_queries import list_kpis
 from console.gui.alerts.units import METRIC_TITLES
 from console.gui.jobs import StoreJobs
 from console.gui.performance.units import LABELS
@@ -96,7 +97,13 @@ class RuleEditor(QDialog):
         for kind in Kind:
             self.kind.addItem(str(kind), str(kind))
         self.experiment = QLineEdit(placeholderText="experiment key")
-        self.kpi = QLineEdit(placeholderText="KPI name (KPIs arrive with issue 9)")
+        # The store's KPIs once the query thread has listed them; a name typed by hand is
+        # kept (the KPI may be defined later, by the app or in Analytics).
+        self.kpi = QComboBox(editable=True)
+        self.kpi.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
+        edit = self.kpi.lineEdit()
+        if edit is not None:
+            edit.setPlaceholderText("a KPI defined in Analytics or by the app")
         self.comparison = QComboBox()
         for comparison in Comparison:
             self.comparison.addItem(_COMPARISONS.get(str(comparison), str(comparison)), str(comparison))
@@ -184,6 +191,7 @@ class RuleEditor(QDialog):
         jobs.done.connect(self._on_done)
         jobs.failed.connect(self._on_failed)
         self.fill(rule or AlertRule(name="", metric=Metric.ERROR_COUNT, comparison=Comparison.ABOVE, threshold=0.0))
+        jobs.submit(f"alerts.kpis.{id(self)}", lambda conn: [kpi.name for kpi in list_kpis(conn)])
 
     # --- the fields -----------------------------------------------------------------------
 
@@ -194,7 +202,7 @@ class RuleEditor(QDialog):
         self.vital.setCurrentIndex(max(0, self.vital.findData(rule.vital or "lcp")))
         self.kind.setCurrentIndex(max(0, self.kind.findData(rule.kind)))
         self.experiment.setText(rule.experiment or "")
-        self.kpi.setText(rule.kpi or "")
+        self.kpi.setEditText(rule.kpi or "")
         self.comparison.setCurrentIndex(max(0, self.comparison.findData(str(rule.comparison))))
         self.threshold.setValue(rule.threshold)
         self.has_recovery.setChecked(rule.recovery_threshold is not None)
@@ -229,7 +237,7 @@ class RuleEditor(QDialog):
             "vital": self.vital.currentData() if str(metric).startswith("vital_") else None,
             "kind": self.kind.currentData() if metric == "event_count" else None,
             "experiment": text(self.experiment) if metric == "experiment_srm" else None,
-            "kpi": text(self.kpi) if metric == "kpi" else None,
+            "kpi": (self.kpi.currentText().strip() or None) if metric == "kpi" else None,
             "filters": {name: text(edit) for name, edit in self.filters.items()},
             "window_s": self.window_s.value(),
             "for_s": self.for_s.value(),
@@ -295,6 +303,11 @@ class RuleEditor(QDialog):
 
     @Slot(str, object)
     def _on_done(self, key: str, result: Any) -> None:
+        if key == f"alerts.kpis.{id(self)}":
+            typed = self.kpi.currentText()
+            self.kpi.clear()
+            self.kpi.addItems(result)
+            self.kpi.setEditText(typed)
         if key == f"alerts.backtest.{id(self)}":
             self.backtest_button.setEnabled(True)
             text = result if isinstance(result, str) else describe_backtest(result)

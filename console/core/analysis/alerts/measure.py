@@ -5,7 +5,8 @@ assignments are windowed by ``ts`` (the client's time, each read through a ``ts`
 event counts by ``received`` (the collector's clock: the events table has no index on
 ``ts``, and a count of "what arrived" is what a spike is), as the range of ids that arrived
 in the window (exact while ``received`` grows with ids, as the writer's clock makes it);
-issues by ``first_seen`` / ``last_seen``. Change comparisons also measure the window before.
+issues by ``first_seen`` / ``last_seen``; a KPI by its own definition
+(:mod:`console.core.store.kpi_queries`, occurrences by ``ts``, error rates by session start). Change comparisons also measure the window before.
 Percentiles are exact (:mod:`console.core.analysis.percentiles`) over the window's rows: a
 five-minute window of a busy store is a few hundred loads.
 """
@@ -30,7 +31,9 @@ from console.core.analysis.alerts.rules import (
 )
 from console.core.analysis.alerts.srm import srm_p_value
 from console.core.analysis.percentiles import percentile
+from console.core.analysis.product.kpi import format_kpi_value, judge
 from console.core.errors import LookoutError
+from console.core.store.kpi_queries import kpi_named, list_kpis, measure_kpi
 
 __all__ = ["MIN_SRM_USERS", "MeasureError", "Measurement", "measure", "series"]
 
@@ -50,7 +53,7 @@ _CHANGE = (Comparison.CHANGE_ABOVE, Comparison.CHANGE_BELOW)
 
 
 class MeasureError(LookoutError):
-    """A rule's metric cannot be measured (a KPI before issue 9, an unknown experiment ...)."""
+    """A rule's metric cannot be measured (an unknown KPI, an unknown experiment ...)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,7 +81,7 @@ class _Window:
 
 def measure(conn: sqlite3.Connection, rule: AlertRule, *, now_ms: int) -> Measurement:
     """The rule's metric over the window ending at ``now_ms`` (and the one before, for change
-    comparisons). Raises MeasureError for a KPI and for anything it cannot compute."""
+    comparisons). Raises MeasureError for anything it cannot compute (an unknown KPI ...)."""
     span = rule.window_s * 1000
     current = _measure_window(conn, rule, now_ms - span, now_ms)
     if rule.comparison not in _CHANGE:
@@ -140,7 +143,7 @@ def _measure_window(conn: sqlite3.Connection, rule: AlertRule, start: int, end: 
     if metric == Metric.EXPERIMENT_SRM:
         return _srm(conn, rule, start, end)
     if metric == Metric.KPI:
-        raise MeasureError("KPIs arrive with issue 9")
+        return _kpi(conn, rule, start, end)
     raise MeasureError(f"no way to measure {metric!r}")
 
 
@@ -260,6 +263,22 @@ def _srm(conn: sqlite3.Connection, rule: AlertRule, start: int, end: int) -> _Wi
                                     f"a test needs {MIN_SRM_USERS} per variant", link)
     p = srm_p_value(observed, shares)
     return _Window(p, users, f"SRM p-value {p:.3g} over {users:,} users of {key} in {span} ({split})", link)
+
+
+def _kpi(conn: sqlite3.Connection, rule: AlertRule, start: int, end: int) -> _Window:
+    """The named KPI over the window. The rule's project filter narrows it; its page,
+    transaction and release filters do not apply (a KPI names its own occurrences)."""
+    kpi = kpi_named(conn, rule.kpi or "")
+    if kpi is None:
+        known = ", ".join(k.name for k in list_kpis(conn)[:10]) or "none yet"
+        raise MeasureError(f"no KPI named {rule.kpi!r} in this store (KPIs: {known})")
+    # Windows here are (start, end]; the store's ranges are [start, end).
+    value, sample = measure_kpi(conn, kpi, start + 1, end + 1, project=rule.filters.project)
+    span = format_duration((end - start) // 1000)
+    verdict = judge(kpi, value, None)
+    target = "" if kpi.target is None else f" (target {format_kpi_value(kpi.target, kpi.unit)}: {verdict.status})"
+    text = f"{kpi.name} {format_kpi_value(value, kpi.unit)} over {span}{target}"
+    return _Window(value, sample, text, f"kpi:{kpi.name}")
 
 
 def _weights(conn: sqlite3.Connection, rule: AlertRule) -> dict[str, float]:

@@ -67,7 +67,7 @@ def test_evaluate_steps_every_rule_and_counts_errors(writer: StoreWriter, reader
     assert [(t.rule_id, t.to_state, t.notify) for t in cycle.transitions] == [
         (1, AlertState.FIRING, True), (3, AlertState.ERROR, False)]
     assert cycle.errors == 1 and cycle.seconds >= 0
-    assert cycle.states[3].detail == "KPIs arrive with issue 9"
+    assert cycle.states[3].detail == "no KPI named 'revenue' in this store (KPIs: none yet)"
 
 
 def test_run_cycle_stores_states_and_transitions_and_a_restart_does_not_renotify(
