@@ -36,6 +36,7 @@ from console.collector.intake import (
     valid_project,
 )
 from console.collector.otlp_intake import otlp_routes
+from console.collector.product_intake import PRODUCT_ACTIONS_PATH, product_routes
 from console.collector.sentry_intake import RATE_LIMIT_HEADERS, Handler, sentry_handler, sentry_routes
 from console.core.errors import IngestError, StoreUnavailable
 from console.core.ingest.native import decode_native
@@ -57,6 +58,7 @@ ROUTES_HELP = [
     "POST /v1/metrics",
     f"POST {ACTIONS_PATH}",
     f"POST {ALERT_ACTIONS_PATH}",
+    f"POST {PRODUCT_ACTIONS_PATH}",
     "GET /healthz",
 ]
 
@@ -190,6 +192,7 @@ def create_app(
             *otlp_routes(intake),
             *action_routes(intake),
             *alert_routes(intake, changed=None if alerts is None else alerts.wake),
+            *product_routes(intake),
         ],
         middleware=[
             Middleware(

@@ -11,6 +11,8 @@ import uvicorn
 
 from console.collector.alerting import AlertLoop, ChannelSettings
 from console.collector.app import CollectorSettings, create_app
+from console.core.errors import StoreError
+from console.core.store.dashboards import ensure_default_dashboard
 from console.core.store.retention import RetentionPolicy
 from console.core.store.writer import StoreWriter
 
@@ -48,6 +50,11 @@ def serve(
     interrupted. ``alert_interval_s`` None evaluates no alerts."""
     writer = StoreWriter(path=db_path, retention=retention)
     writer.start()
+    try:
+        # Once per store, so a window beside the collector opens on the Overview dashboard.
+        writer.run_sync(ensure_default_dashboard)
+    except StoreError as exc:
+        log.warning("the default dashboard could not be stored: %s", exc)
     alerts: AlertLoop | None = None
     if alert_interval_s is not None:
         alerts = AlertLoop(writer, db_path, interval_s=alert_interval_s, channels=alert_channels)
