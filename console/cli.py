@@ -1,5 +1,5 @@
 """The ``lookout`` command: the window (default), and the collect, demo-traffic, export,
-screenshot, key and assign subcommands.
+report, screenshot, key and assign subcommands.
 
 Qt is imported only by the subcommands that show or render a window, so ``lookout
 collect`` runs on a server with no display libraries.
@@ -105,7 +105,7 @@ def _parser() -> argparse.ArgumentParser:
 
     export = sub.add_parser("export", help="write a store's rows of one kind as JSON or CSV")
     export.add_argument("--db", type=Path, required=True)
-    export.add_argument("--kind", required=True, help="issues, errors, transactions, spans, logs, releases, experiment-results (with --experiment), ..."
+    export.add_argument("--kind", required=True, help="issues, errors, transactions, spans, logs, releases, experiment-results (with --experiment), funnels, kpis, ..."
                         " (a wrong kind lists them all)")
     export.add_argument("--format", choices=["json", "csv"], default="json")
     export.add_argument("--out", type=Path, default=None, help="file to write (default: stdout)")
@@ -113,13 +113,30 @@ def _parser() -> argparse.ArgumentParser:
         "--experiment", default=None, help="with --kind experiment-results: the experiment's key"
     )
     export.add_argument("--project", default=None, help="with --kind experiment-results: its project")
+    export.add_argument("--from", dest="from_ms", type=_moment, default=None,
+                        help="with --kind funnels or kpis: from this time (ms since the epoch, an ISO date or time,"
+                             " or a span back from now like 7d)")
+    export.add_argument("--to", dest="to_ms", type=_moment, default=None,
+                        help="with --kind funnels or kpis: until this time, excluded (default: the store's whole"
+                             " time for funnels, the last 24 h for kpis)")
     export.set_defaults(run=_run_export)
+
+    report = sub.add_parser("report", help="write the KPI report of a range as one HTML file (or CSV)")
+    report.add_argument("--db", type=Path, required=True)
+    report.add_argument("--from", dest="start", default="24h",
+                        help="start: an ISO date or time (UTC unless it says), or a span back from now like 24h, 7d"
+                             " (default 24h)")
+    report.add_argument("--to", dest="end", default="now", help="end, the same way (default now)")
+    report.add_argument("--format", choices=["html", "csv"], default="html", help="what --out holds (default html)")
+    report.add_argument("--out", type=Path, default=None, help="file to write (default: stdout)")
+    report.add_argument("--csv", type=Path, default=None, help="also write the CSV to this file")
+    report.set_defaults(run=_run_report)
 
     shot = sub.add_parser("screenshot", help="render a panel of the window to a PNG, offscreen")
     shot.add_argument("--db", type=Path, required=True)
     shot.add_argument(
         "--panel", default="overview",
-        help="overview (default), performance, alerts, experiments, errors, logs or metrics",
+        help="overview (default), performance, alerts, experiments, analytics, errors, logs or metrics",
     )
     shot.add_argument("--out", type=Path, required=True)
     shot.add_argument("--size", default="1400x900", help="WIDTHxHEIGHT in pixels")
@@ -251,10 +268,12 @@ def _run_export(args: argparse.Namespace) -> int:
 
     if args.kind == "experiment-results":
         return _export_experiment_results(args)
+    if args.kind == "funnels":
+        return _export_funnels(args)
     reader = StoreReader(args.db)
     out = args.out.open("w", newline="", encoding="utf-8") if args.out else sys.stdout
     try:
-        rows = reader.export(args.kind)
+        rows = _kpi_rows(args) if args.kind == "kpis" else reader.export(args.kind)
         if args.format == "json":
             out.write("[")
             for position, row in enumerate(rows):
@@ -298,6 +317,100 @@ def _export_experiment_results(args: argparse.Namespace) -> int:
         args.out.write_text(text, encoding="utf-8")
     else:
         sys.stdout.write(text)
+    return 0
+
+
+def _moment(text: str) -> int:
+    """A time on the command line: ms since the epoch, or what ``lookout report`` takes (an
+    ISO 8601 date or time, UTC unless it says; ``now``; a span back from now like ``7d``)."""
+    from console.core.analysis.product.report import parse_moment
+
+    if text.strip().isdigit():
+        return int(text)
+    try:
+        return parse_moment(text, now_ms=int(time.time() * 1000))
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _export_funnels(args: argparse.Namespace) -> int:
+    """``export --kind funnels``: every saved and discovered funnel counted over the store's
+    whole time (or ``--from``/``--to``); JSON nests the steps, CSV has a row per step."""
+    from console.core.store.funnel_queries import funnel_export_rows, funnel_result, list_funnels
+    from console.core.store.queries import StoreReader
+    from console.core.store.schema import connect
+
+    StoreReader(args.db).close()  # checks the file is a store of this version
+    conn = connect(args.db, readonly=True)
+    try:
+        first, last = conn.execute("SELECT min(ts), max(ts) FROM events").fetchone()
+        start = args.from_ms if args.from_ms is not None else (first or 0)
+        end = args.to_ms if args.to_ms is not None else (last + 1 if last is not None else start)
+        results = [funnel_result(conn, funnel, start, end) for funnel in list_funnels(conn)]
+    finally:
+        conn.close()
+    out = args.out.open("w", newline="", encoding="utf-8") if args.out else sys.stdout
+    try:
+        if args.format == "json":
+            out.write(json.dumps([r.to_json() for r in results], ensure_ascii=False, indent=2) + "\n")
+        else:
+            rows = funnel_export_rows(results)
+            writer = csv.DictWriter(out, fieldnames=list(rows[0]) if rows else ["funnel"])
+            writer.writeheader()
+            writer.writerows(rows)
+    finally:
+        if args.out:
+            out.close()
+    return 0
+
+
+def _kpi_rows(args: argparse.Namespace) -> list[dict[str, Any]]:
+    """``export --kind kpis``: every KPI over the last 24 h (or ``--from``/``--to``), judged,
+    against the range of the same length before."""
+    from console.core.store.kpi_queries import kpi_report
+    from console.core.store.schema import connect
+
+    now = int(time.time() * 1000)
+    end = args.to_ms if args.to_ms is not None else now
+    start = args.from_ms if args.from_ms is not None else end - 86_400_000
+    if end <= start:
+        raise LookoutError("--to must come after --from")
+    conn = connect(args.db, readonly=True)
+    try:
+        return kpi_report(conn, start, end, now_ms=now).to_json()
+    finally:
+        conn.close()
+
+
+def _run_report(args: argparse.Namespace) -> int:
+    """``report``: every KPI of the range as a self-contained HTML page, or CSV."""
+    from console.core.analysis.product.report import parse_moment, report_csv, report_html
+    from console.core.store.kpi_queries import kpi_report
+    from console.core.store.queries import StoreReader
+    from console.core.store.schema import connect
+
+    now = int(time.time() * 1000)
+    try:
+        start, end = parse_moment(args.start, now_ms=now), parse_moment(args.end, now_ms=now)
+    except ValueError as exc:
+        raise LookoutError(str(exc)) from None
+    if end <= start:
+        raise LookoutError(f"--to ({args.end}) must come after --from ({args.start})")
+    StoreReader(args.db).close()  # checks the file is a store of this version
+    conn = connect(args.db, readonly=True)
+    try:
+        report = kpi_report(conn, start, end, now_ms=now)
+    finally:
+        conn.close()
+    text = report_csv(report) if args.format == "csv" else report_html(report)
+    if args.out:
+        args.out.write_text(text, encoding="utf-8")
+        print(f"wrote {args.out}: {report.summary()}")
+    else:
+        sys.stdout.write(text)
+    if args.csv:
+        args.csv.write_text(report_csv(report), encoding="utf-8")
+        print(f"wrote {args.csv}", file=sys.stderr if not args.out else sys.stdout)
     return 0
 
 
