@@ -34,6 +34,27 @@ log = logging.getLogger("lookout.demo")
 EXPERIMENT_ID = "checkout-button-color"
 _GOAL_RATE = {"control": 0.10, "orange": 0.12}  # the true per-user purchase rates of the A/B test
 _FUNNEL = ("view_item", "add_to_cart", "checkout", "pay")
+
+#: The KPIs the demo app defines (the brief's defineKPI, as native ``kpi`` payloads) right
+#: after its experiment, so the Analytics panel and the report have something to judge.
+DEMO_KPIS: tuple[Payload, ...] = (
+    {"type": "kpi", "name": "Active users", "description": "Users who opened at least one page",
+     "calculation": {"formula": "unique_users", "event": {"source": "page_view"}},
+     "target": 300, "higherIsBetter": True, "updateFrequency": "1m"},
+    {"type": "kpi", "name": "Checkout conversion", "description": "Cart visitors who went on to buy",
+     "calculation": {"formula": "rate", "per": "users", "event": {"source": "conversion", "name": "purchase"},
+                     "denominator": {"source": "page_view", "name": "pages/cart/cart"}},
+     "unit": "%", "target": 30, "thresholds": {"warning": 20, "critical": 10}, "updateFrequency": "1m"},
+    {"type": "kpi", "name": "Revenue", "description": "Purchases, in CNY",
+     "calculation": {"formula": "sum", "event": {"source": "conversion", "name": "purchase"}, "field": "value"},
+     "unit": "CNY", "target": 5000, "higherIsBetter": True, "updateFrequency": "1m"},
+    {"type": "kpi", "name": "LCP p75", "description": "Largest contentful paint, 75th percentile",
+     "calculation": {"formula": "percentile", "event": {"source": "page_load"}, "field": "lcp", "quantile": 0.75},
+     "unit": "ms", "target": 2500, "thresholds": {"warning": 3000, "critical": 4000}, "updateFrequency": "1m"},
+    {"type": "kpi", "name": "Sessions with an error", "description": "Share of sessions that hit an error",
+     "calculation": {"formula": "error_rate"}, "unit": "%", "target": 5,
+     "thresholds": {"warning": 10, "critical": 20}, "updateFrequency": "1m"},
+)
 _FUNNEL_PAGES = ("pages/item/item", "", "pages/checkout/checkout", "pages/pay/pay")  # "": stays put
 _API = "https://api.example.com"
 _BURST_PERIOD_MS, _BURST_MS = 240_000, 20_000
@@ -167,7 +188,11 @@ class DemoScenario:
         self._rng = rng = random.Random(self.seed)
         self._now = 0
         self._last_ms: int | None = None
-        self._announced = False
+        self._definitions: list[Payload] = [
+            {"type": "experiment", "id": EXPERIMENT_ID, "name": "Checkout button colour",
+             "variants": [{"name": v, "weight": 50} for v in _GOAL_RATE], "goals": ["purchase"]},
+            *DEMO_KPIS,
+        ]
         self._burst: tuple[int, int, _Fault] | None = None
         self._quota = {variant: rng.random() for variant in _GOAL_RATE}
         devices, weights = zip(*_DEVICES, strict=True)
@@ -192,10 +217,8 @@ class DemoScenario:
         return session, self._session_steps(session)
 
     def _next_payload(self) -> Payload:
-        if not self._announced:
-            self._announced = True
-            return {"type": "experiment", "id": EXPERIMENT_ID, "name": "Checkout button colour",
-                    "variants": [{"name": v, "weight": 50} for v in _GOAL_RATE], "goals": ["purchase"]}
+        if self._definitions:
+            return dict(self._definitions.pop(0))
         fault = self._bursting(self._now)
         if fault is not None and self._rng.random() < 0.2:
             victim = self._rng.choice(self._active)[0]

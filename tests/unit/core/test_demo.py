@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from console.core.demo import DemoScenario, DemoStats, run_demo_traffic
+from console.core.demo import DEMO_KPIS, DemoScenario, DemoStats, run_demo_traffic
 from console.core.ingest.native import decode_native
 
 EXAMPLES = Path(__file__).parents[2] / "fixtures" / "payloads" / "native-examples.json"
@@ -83,6 +83,7 @@ def test_same_seed_same_payloads_and_other_seed_differs() -> None:
 
 def test_every_payload_has_an_example_kind_and_its_fields(traffic: list[dict[str, Any]]) -> None:
     examples = load_examples()
+    traffic = [payload for payload in traffic if payload["type"] != "kpi"]  # no example: see below
     kinds = Counter(shape_key(payload) for payload in traffic)
     assert set(kinds) == set(examples), "every kind is produced, and nothing else"
     problems = [problem for payload in traffic
@@ -95,7 +96,7 @@ def test_times_are_epoch_ms_except_the_log_iso_string(traffic: list[dict[str, An
         if payload["type"] == "log":
             assert payload["timestamp"].endswith("Z")
             assert datetime.fromisoformat(payload["timestamp"]).timestamp() * 1000 >= START_MS
-        elif payload["type"] != "experiment":
+        elif payload["type"] not in ("experiment", "kpi"):
             assert isinstance(payload["timestamp"], int) and payload["timestamp"] > START_MS
 
 
@@ -103,7 +104,7 @@ def test_payloads_carry_session_and_user(traffic: list[dict[str, Any]]) -> None:
     for payload in traffic:
         if payload["type"] == "transaction":
             assert payload["transaction"]["context"]["userId"].startswith("u-")
-        elif payload["type"] != "experiment":
+        elif payload["type"] not in ("experiment", "kpi"):
             assert payload["sessionId"].startswith("s-") and payload["userId"].startswith("u-")
 
 
@@ -111,6 +112,15 @@ def test_experiment_definition_is_sent_once_first(traffic: list[dict[str, Any]])
     definitions = [i for i, payload in enumerate(traffic) if payload["type"] == "experiment"]
     assert definitions == [0]
     assert traffic[0] == load_examples()["experiment"]
+
+
+def test_kpi_definitions_follow_the_experiment_once_and_decode(traffic: list[dict[str, Any]]) -> None:
+    kpis = [i for i, payload in enumerate(traffic) if payload["type"] == "kpi"]
+    assert kpis == list(range(1, 1 + len(DEMO_KPIS)))
+    batch = decode_native(json.dumps([traffic[i] for i in kpis]).encode(), project="demo", now_ms=START_MS)
+    assert batch.rejected == []
+    assert [event.columns["name"] for event in batch.events] == [
+        "Active users", "Checkout conversion", "Revenue", "LCP p75", "Sessions with an error"]
 
 
 def test_devices_vary_across_brands_platforms_and_wechat_versions(traffic: list[dict[str, Any]]) -> None:
@@ -364,7 +374,7 @@ def test_posts_event_batches_until_stop(collector_factory: Callable[..., Collect
     assert all(ct.startswith("application/json") for ct in collector.content_types)
     assert all(set(body) == {"events"} and len(body["events"]) == 7 for body in collector.bodies)
     assert collector.bodies[0]["events"][0]["type"] == "experiment"
-    kinds = set(load_examples())
+    kinds = {*load_examples(), "kpi"}
     assert all(shape_key(event) in kinds for body in collector.bodies for event in body["events"])
 
 
