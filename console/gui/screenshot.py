@@ -57,6 +57,8 @@ def render_screenshot(*, db_path: Path, panel: str, out: Path, size: tuple[int, 
             _wait_for(window.errors.detailShown)
         if shown is window.alerts and window.alerts.open_first():
             _wait_for(window.alerts.detailShown)
+        if shown is window.analytics and window.analytics.open_first():
+            _wait_for(window.analytics.sessions.timelineShown)
         window.overview.flush()
         # Let a panel lay out and paint what its last query brought.
         for _ in range(3):
