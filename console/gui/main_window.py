@@ -37,12 +37,15 @@ from console.collector.alerting import ChannelSettings
 from console.core.analysis.alerts.rules import AlertRule
 from console.core.analysis.overview import OverviewFigures
 from console.core.store.alerts import AlertEvent
-from console.core.store.log_queries import RelatedEvent
+from console.core.store.log_queries import LEVELS, RelatedEvent
 from console.core.store.queries import StoreInfo
+from console.core.store.session_queries import TimelineItem
 from console.gui.about import AboutDialog
 from console.gui.alert_client import AlertClient
 from console.gui.alerts import AlertsPanel
 from console.gui.alerts.banner import AlertBanner
+from console.gui.analytics import AnalyticsPanel
+from console.gui.analytics.reveal import RowReveal
 from console.gui.errors import ErrorsPanel
 from console.gui.experiments import DefinitionClient, ExperimentsPanel
 from console.gui.issue_actions import IssueActionClient
@@ -52,6 +55,7 @@ from console.gui.metrics import MetricsPanel
 from console.gui.overview import OverviewPanel
 from console.gui.own_writer import OwnWriter
 from console.gui.performance import PerformancePanel
+from console.gui.product_client import ProductClient
 from console.gui.reader import StoreWatcher
 from console.gui.tray import AlertTray, app_icon, tray_available
 
@@ -60,7 +64,7 @@ __all__ = ["PANEL_NAMES", "MainWindow", "describe_retention", "human_bytes"]
 log = logging.getLogger("lookout.gui.window")
 
 #: The panels a window has, by the name the command line uses, in navigation order.
-PANEL_NAMES = ("overview", "performance", "alerts", "experiments", "errors", "logs", "metrics")
+PANEL_NAMES = ("overview", "performance", "alerts", "experiments", "analytics", "errors", "logs", "metrics")
 
 _STYLE = """
 QWidget#central { background: #f8f9fa; }
@@ -139,7 +143,6 @@ class MainWindow(QMainWindow):
         self.navigation.setFixedWidth(150)
         self.stack = QStackedWidget()
         self.jobs = StoreJobs(db_path=self.db_path, parent=self)
-        self.overview = OverviewPanel()
         # Without a collector, issue actions and alert evaluation share one writer of the window's.
         self.own_writer = OwnWriter(self.db_path)
         self.actions = IssueActionClient(
@@ -158,11 +161,19 @@ class MainWindow(QMainWindow):
         self.definitions = DefinitionClient(
             db_path=self.db_path, collector_url=collector_url, own_writer=self.own_writer, parent=self
         )
+        # Funnels, KPIs and dashboards are saved through this one.
+        self.product_client = ProductClient(
+            db_path=self.db_path, collector_url=collector_url, own_writer=self.own_writer, parent=self
+        )
+        self.overview = OverviewPanel(jobs=self.jobs, product=self.product_client)
         self.experiments = ExperimentsPanel(jobs=self.jobs, definitions=self.definitions)
+        self.analytics = AnalyticsPanel(jobs=self.jobs, product_client=self.product_client)
+        self.analytics.openRequested.connect(self._open_session_event)
+        self._reveal: RowReveal | None = None
         panels = (
             ("Overview", self.overview), ("Performance", self.performance), ("Alerts", self.alerts),
-            ("Experiments", self.experiments), ("Errors", self.errors), ("Logs", self.logs),
-            ("Metrics", self.metrics),
+            ("Experiments", self.experiments), ("Analytics", self.analytics), ("Errors", self.errors),
+            ("Logs", self.logs), ("Metrics", self.metrics),
         )
         for title, panel in panels:
             self.navigation.addItem(title)
@@ -236,12 +247,14 @@ class MainWindow(QMainWindow):
 
         self.watcher.start()
         self.jobs.start()
+        self.overview.start()
         self.errors.start()
         self.logs.start()
         self.metrics.start()
         self.performance.start()
         self.alerts.start()
         self.experiments.start()
+        self.analytics.start()
 
     @property
     def is_loaded(self) -> bool:
@@ -258,7 +271,8 @@ class MainWindow(QMainWindow):
         """The panel widget of a command-line name."""
         panels: dict[str, QWidget] = {
             "overview": self.overview, "performance": self.performance, "alerts": self.alerts,
-            "experiments": self.experiments, "errors": self.errors, "logs": self.logs, "metrics": self.metrics,
+            "experiments": self.experiments, "analytics": self.analytics, "errors": self.errors, "logs": self.logs,
+            "metrics": self.metrics,
         }
         return panels[name]
 
@@ -267,17 +281,20 @@ class MainWindow(QMainWindow):
         if self._stopped:
             return
         self._stopped = True
+        self.overview.stop()
         self.errors.stop()
         self.logs.stop()
         self.metrics.stop()
         self.performance.stop()
         self.alerts.stop()
         self.experiments.stop()
+        self.analytics.stop()
         self.watcher.stop()
         self.jobs.stop()
         self.actions.stop()
         self.alert_client.stop()
         self.definitions.stop()
+        self.product_client.stop()
         self.own_writer.stop()
         if self.tray is not None:
             self.tray.hide()
@@ -346,6 +363,8 @@ class MainWindow(QMainWindow):
     def _alerts_readable(self) -> None:
         if self._evaluate_alerts and not self._stopped:
             self.alert_client.start_evaluation()
+            # The store is readable: give it its default dashboard, once (a screenshot writes nothing).
+            self.product_client.ensure_default_dashboard()
 
     @Slot(str, str)
     def _open_alert_link(self, kind: str, target: str) -> None:
@@ -371,11 +390,44 @@ class MainWindow(QMainWindow):
             self.errors.search.setText(event.summary)
         elif event.kind == "log":
             self.show_panel("logs")
-            self.logs.search.setText(event.summary)
+            # A log's summary is "level: message"; the search matches the message alone.
+            level, _sep, message = event.summary.partition(": ")
+            self.logs.search.setText(message if level in LEVELS or level == "warn" else event.summary)
+
+    @Slot(object)
+    def _open_session_event(self, item: TimelineItem) -> None:
+        """Open a session timeline's item in its panel: an error at its issue, a log at its
+        line, a transaction at its waterfall, a page view at its page's loads."""
+        if self._reveal is not None:
+            self._reveal.cancel()
+        self._reveal = None
+        if item.panel == "errors":
+            self._open_alert_link("issue", item.summary)
+            self.errors.range.setCurrentText("All time")
+            if item.target is not None:
+                issue = int(item.target)
+                self._reveal = RowReveal(self.errors.table, find=lambda: self.errors.model.row_of(issue),
+                                         select=self.errors.select_row, parent=self)
+        elif item.panel == "logs":
+            self._open_related(RelatedEvent(item.event_id, item.ts, "log", item.summary, None, "session"))
+            self.logs.range.setCurrentText("All time")
+            line, logs = item.target or item.event_id, self.logs.model
+            self._reveal = RowReveal(
+                self.logs.table, select=self.logs.table.selectRow, parent=self,
+                find=lambda: next((r for r in range(logs.rowCount()) if logs.row_at(r).event_id == line), None),
+            )
+        elif item.panel == "performance" and item.kind == "transaction":
+            name, view = str(item.detail.get("name") or ""), self.performance.transactions
+            self._open_alert_link("transaction", name)
+            # The name is chosen once the tab has listed it; the waterfall is this very instance's.
+            self._reveal = RowReveal(view.name_table, find=lambda: view.names.row_of(name), parent=self,
+                                     select=lambda _row: view.choose_names(frozenset({name})))
+            view.instanceChosen.emit(int(item.target or item.event_id))
+        elif item.panel == "performance" and item.detail.get("route"):
+            self._open_alert_link("page", str(item.detail["route"]))
 
     @Slot(object)
     def _show_figures(self, figures: OverviewFigures) -> None:
-        self.overview.show_figures(figures)
         self.rate_label.setText(f"{figures.events_per_s:,.1f} events/s")
 
     @Slot(object)

@@ -47,7 +47,7 @@ class StoreWatcher(QObject):
         streamRows(list): new :class:`StreamRow` objects matching the filter, newest first.
         streamReset(list): the whole stream to show (newest first) after the first poll or a
             filter change; replaces what was shown.
-        figures(object): the Overview's :class:`OverviewFigures`, once per poll.
+        figures(object): the arrival rate (:class:`OverviewFigures`), once per poll.
         storeInfo(object): the store's :class:`StoreInfo` (size, retention), once per
             successful poll; its arrival also means the store is readable again.
         failed(str): the store cannot be read (missing, locked, corrupt); a message for the

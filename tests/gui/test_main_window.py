@@ -13,8 +13,8 @@ def test_title_navigation_and_status_bar(qtbot, store, open_window, examples):
     assert window.windowTitle() == "Lookout"
     titles = [window.navigation.item(i).text() for i in range(window.navigation.count())]
     assert titles[:2] == ["Overview", "Performance"] and titles[2].startswith("Alerts")
-    assert titles[3:] == ["Experiments", "Errors", "Logs", "Metrics"]
-    assert window.stack.count() == 7 and window.stack.currentWidget() is window.overview
+    assert titles[3:] == ["Experiments", "Analytics", "Errors", "Logs", "Metrics"]
+    assert window.stack.count() == 8 and window.stack.currentWidget() is window.overview
     window.navigation.setCurrentRow(1)
     assert window.stack.currentWidget() is window.performance
     window.navigation.setCurrentRow(3)
@@ -22,6 +22,8 @@ def test_title_navigation_and_status_bar(qtbot, store, open_window, examples):
     window.show_panel("experiments")
     assert window.panel("experiments") is window.experiments
     window.navigation.setCurrentRow(4)
+    assert window.stack.currentWidget() is window.analytics
+    window.navigation.setCurrentRow(5)
     assert window.stack.currentWidget() is window.errors
     assert window.collector_label.text() == "collector: http://127.0.0.1:8969"
     qtbot.waitUntil(lambda: window.is_loaded)

@@ -1,4 +1,4 @@
-"""The Overview panel: live metric cards and the stream of every arriving event."""
+"""The Overview panel: the chosen dashboard above the stream of every arriving event."""
 
 from console.gui.overview.panel import OverviewPanel
 

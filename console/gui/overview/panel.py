@@ -1,9 +1,12 @@
-"""The Overview panel: four live metric cards above the live stream of every event.
+"""The Overview panel: the chosen dashboard (the default "Overview" one) above the live
+stream of every event.
 
-The panel renders what the reader worker reports and forwards what the user asks for (a
-kind, a text, pause) as signals; it runs no query and computes no figure. Results are not
-applied as they arrive: the panel keeps the latest of each and applies them together on a
-short GUI timer, so a burst of signals costs one repaint.
+The dashboard is a :class:`~console.gui.dashboards.DashboardView`: its widgets read the store
+on the window's query thread, each at its own refresh interval. The stream renders what the
+reader worker reports and forwards what the user asks for (a kind, a text, pause) as
+signals; it runs no query. Stream rows are not applied as they arrive: the panel keeps the
+latest and applies them together on a short GUI timer, so a burst of signals costs one
+repaint.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from __future__ import annotations
 import logging
 
 from PySide6.QtCore import Qt, QTimer, Signal, Slot
+from PySide6.QtGui import QResizeEvent, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -20,16 +24,18 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPushButton,
     QSizePolicy,
+    QSplitter,
     QTableView,
     QVBoxLayout,
     QWidget,
 )
 
-from console.core.analysis.overview import OverviewFigures
 from console.core.events import Kind
 from console.core.store.queries import StreamRow
-from console.gui.overview.cards import RATING_COLORS, MetricCard, describe_lcp, format_ms
+from console.gui.dashboards import DashboardView
+from console.gui.jobs import StoreJobs
 from console.gui.overview.stream_model import StreamModel
+from console.gui.product_client import ProductClient
 
 __all__ = ["ALL_KINDS", "OverviewPanel"]
 
@@ -42,37 +48,41 @@ _TEXT_DEBOUNCE_MS = 250
 
 
 class OverviewPanel(QWidget):
-    """Events/min, errors/min, active sessions and p75 LCP, with the filterable live stream.
+    """The chosen dashboard above the filterable live stream.
 
-    Connect the reader worker's results to :meth:`show_stream_rows`,
-    :meth:`show_stream_reset` and :meth:`show_figures`, and this panel's signals back to
-    the worker.
+    Connect the reader worker's results to :meth:`show_stream_rows` and
+    :meth:`show_stream_reset`, and this panel's signals back to the worker; call
+    :meth:`start` once the query thread runs. ``product`` saves dashboard changes (None: the
+    dashboards are only shown).
 
     Signals:
         filterChanged(list, str): the kinds to show (empty: all) and the text to match.
         pausedChanged(bool): the user paused (True) or resumed (False) the stream.
+        ready(): the dashboard's first answers (or the store's failure) are on screen, once.
     """
 
     filterChanged = Signal(list, str)
     pausedChanged = Signal(bool)
+    ready = Signal()
 
-    def __init__(self, *, max_rows: int = 5_000, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        jobs: StoreJobs,
+        product: ProductClient | None = None,
+        max_rows: int = 5_000,
+        parent: QWidget | None = None,
+    ) -> None:
         super().__init__(parent)
         self._pending_reset: list[StreamRow] | None = None
         self._pending_batches: list[list[StreamRow]] = []
         self._pending_count = 0
-        self._pending_figures: OverviewFigures | None = None
         self._paused = False
-        self._have_figures = False
+        self._have_stream = False
+        self._split_by_user = False
 
-        self.events_card = MetricCard(title="Events / min")
-        self.errors_card = MetricCard(title="Errors / min")
-        self.sessions_card = MetricCard(title="Active sessions")
-        self.lcp_card = MetricCard(title="p75 LCP")
-        cards = QHBoxLayout()
-        cards.setSpacing(12)
-        for card in (self.events_card, self.errors_card, self.sessions_card, self.lcp_card):
-            cards.addWidget(card)
+        self.dashboard = DashboardView(jobs=jobs, product=product)
+        self.dashboard.ready.connect(self.ready)
 
         self.model = StreamModel(max_rows=max_rows, parent=self)
         self.table = QTableView()
@@ -113,7 +123,7 @@ class OverviewPanel(QWidget):
         self.text_filter.setMaximumWidth(320)
         self.pause_button = QPushButton("Pause")
         self.pause_button.setCheckable(True)
-        self.pause_button.setToolTip("Freeze the stream to read it; the cards keep updating")
+        self.pause_button.setToolTip("Freeze the stream to read it; the dashboard keeps updating")
 
         controls = QHBoxLayout()
         controls.setSpacing(8)
@@ -123,12 +133,27 @@ class OverviewPanel(QWidget):
         controls.addWidget(self.text_filter, 1)
         controls.addWidget(self.pause_button)
 
+        self.stream = stream = QWidget()
+        stream_layout = QVBoxLayout(stream)
+        stream_layout.setContentsMargins(0, 8, 0, 0)
+        stream_layout.setSpacing(8)
+        stream_layout.addLayout(controls)
+        stream_layout.addWidget(self.table, 1)
+        # The user drags the line between the dashboard and the stream to give either more room.
+        self.splitter = QSplitter(Qt.Orientation.Vertical)
+        self.splitter.setChildrenCollapsible(False)
+        self.splitter.addWidget(self.dashboard)
+        self.splitter.addWidget(stream)
+        self.splitter.setStretchFactor(1, 1)  # a taller window gives the stream the room
+        self.dashboard.setMinimumHeight(160)
+        stream.setMinimumHeight(140)
+        self.splitter.splitterMoved.connect(self._split_moved)
+        # After the tiles are placed, once their geometry is known.
+        self.dashboard.grid.laidOut.connect(lambda: QTimer.singleShot(0, self, self._fit_split))
+
         layout = QVBoxLayout(self)
-        layout.setContentsMargins(16, 16, 16, 12)
-        layout.setSpacing(12)
-        layout.addLayout(cards)
-        layout.addLayout(controls)
-        layout.addWidget(self.table, 1)
+        layout.setContentsMargins(16, 12, 16, 12)
+        layout.addWidget(self.splitter, 1)
 
         self._refresh_timer = QTimer(self)
         self._refresh_timer.setObjectName("lookout.gui.overview.refresh")
@@ -145,6 +170,43 @@ class OverviewPanel(QWidget):
         self.text_filter.textChanged.connect(self._text_timer.start)
         self.text_filter.returnPressed.connect(self._emit_filter)
         self.pause_button.toggled.connect(self._toggle_pause)
+
+    # --- life -------------------------------------------------------------------------------
+
+    @property
+    def is_ready(self) -> bool:
+        """Whether the dashboard's first answers (or the store's failure) are on screen."""
+        return self.dashboard.is_ready
+
+    def start(self) -> None:
+        """Read the dashboards and keep their widgets refreshing."""
+        self.dashboard.start()
+
+    def stop(self) -> None:
+        self.dashboard.stop()
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        self._fit_split()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._fit_split()
+
+    @Slot()
+    def _fit_split(self) -> None:
+        """Give the dashboard up to 70 % of the height, cut between whole widgets (two rows of
+        cards and a row of charts in a 900-pixel window), until the user drags the line
+        between it and the stream."""
+        if self._split_by_user or not self.isVisible():
+            return
+        total = self.splitter.height() - self.splitter.handleWidth()
+        top = min(self.dashboard.fitting_height(total * 7 // 10), total - self.stream.minimumHeight())
+        self.splitter.setSizes([top, total - top])
+
+    @Slot()
+    def _split_moved(self) -> None:
+        self._split_by_user = True
 
     # --- what the user asks for -------------------------------------------------------------
 
@@ -194,12 +256,6 @@ class OverviewPanel(QWidget):
         self._pending_count = 0
         self._schedule()
 
-    @Slot(object)
-    def show_figures(self, figures: OverviewFigures) -> None:
-        """Queue the latest card figures for the next refresh."""
-        self._pending_figures = figures
-        self._schedule()
-
     @Slot()
     def flush(self) -> None:
         """Apply everything queued now (the refresh timer calls this)."""
@@ -207,47 +263,28 @@ class OverviewPanel(QWidget):
         if self._pending_reset is not None:
             self.model.reset(self._pending_reset)
             self._pending_reset = None
+            self._have_stream = True
         if self._pending_batches and not self._paused:
             newest_first = [row for batch in reversed(self._pending_batches) for row in batch]
             self._pending_batches.clear()
             self._pending_count = 0
             self.model.prepend(newest_first)
-        if self._pending_figures is not None:
-            self._apply_figures(self._pending_figures)
-            self._pending_figures = None
         self._update_stream_status()
 
     def _schedule(self) -> None:
         if not self._refresh_timer.isActive():
             self._refresh_timer.start()
 
-    def _apply_figures(self, figures: OverviewFigures) -> None:
-        self._have_figures = True
-        self.events_card.set_value(f"{figures.events_per_min:,}")
-        self.events_card.set_caption(f"in the last minute · {figures.events_per_s:,.1f}/s")
-        self.events_card.set_series(figures.events_series)
-        self.errors_card.set_value(f"{figures.errors_per_min:,}")
-        self.errors_card.set_caption("in the last minute")
-        self.errors_card.set_series(figures.errors_series)
-        self.sessions_card.set_value(f"{figures.active_sessions:,}")
-        self.sessions_card.set_caption("seen in the last 5 minutes")
-        self.sessions_card.set_series(figures.sessions_series)
-        badge, caption = describe_lcp(figures.lcp_rating, figures.lcp_samples)
-        self.lcp_card.set_value(format_ms(figures.lcp_p75))
-        self.lcp_card.set_caption(caption)
-        self.lcp_card.set_badge(badge, RATING_COLORS[figures.lcp_rating])
-        self.lcp_card.set_series(figures.lcp_series)
-
     def _update_stream_status(self) -> None:
         shown = self.model.rowCount()
         kinds, text = self.current_filter()
         if self._paused:
-            status = "Paused — the cards keep updating"
+            status = "Paused — the dashboard keeps updating"
         elif shown:
             status = f"newest {shown:,} events" + (" matching the filter" if kinds or text else "")
         elif kinds or text:
             status = "No events match the filter"
-        elif self._have_figures:
+        elif self._have_stream:
             status = "No events yet — waiting for the collector"
         else:
             status = "Waiting for the store…"

@@ -1,4 +1,4 @@
-"""Percentiles, vitals ratings and the Overview's rolling figures, against hand-computed values."""
+"""Percentiles, vitals ratings and the rolling arrival rate, against hand-computed values."""
 
 from __future__ import annotations
 
@@ -33,35 +33,30 @@ def test_ratings_follow_web_dev_thresholds_at_the_edges() -> None:
     assert rate("lcp", None) is Rating.TOO_FEW
 
 
-def row(i: int, received: int, kind: str = "log", session: str | None = "s1", lcp: float | None = None) -> ActivityRow:
-    return ActivityRow(i, kind, received, session, lcp)
+def row(i: int, received: int) -> ActivityRow:
+    return ActivityRow(i, received)
 
 
-def test_overview_counts_the_last_minute_and_five_minutes_of_sessions() -> None:
-    now = 10_000_000
+def test_the_rate_counts_the_last_minute_and_the_last_whole_ten_seconds() -> None:
+    now = 10_000_000  # a bucket boundary: the last whole ten seconds are [now - 10 s, now)
     aggregate = OverviewAggregator(window_minutes=30)
     aggregate.add(
         [
-            row(1, now - 200_000, session="old"),  # 3m20s ago: counts as active, not per minute
-            row(2, now - 50_000, kind="error", session="a"),
-            row(3, now - 20_000, session="b"),
-            *(row(4 + i, now - 5_000, kind="page_load", session="a", lcp=v) for i, v in enumerate([1000, 2000, 3000, 4000, 5000])),
-            row(20, now - 400_000, session="gone"),  # 6m40s ago: no longer active
+            row(1, now - 200_000),  # 3m20s ago: in the window, not in the last minute
+            row(2, now - 50_000),
+            row(3, now - 20_000),
+            *(row(4 + i, now - 5_000) for i in range(5)),
+            row(20, now - 400_000),
         ]
     )
     figures = aggregate.figures(now)
     assert figures.events_per_min == 7
-    assert figures.errors_per_min == 1
-    assert figures.active_sessions == 3  # old, a, b
-    assert figures.lcp_p75 == 4000 and figures.lcp_samples == 5
-    assert figures.lcp_rating is Rating.NEEDS_IMPROVEMENT
-    assert sum(figures.events_series) == 9
-    assert len(figures.minutes) == 30
+    assert figures.events_per_s == 0.5  # five in the last ten seconds
 
 
-def test_overview_forgets_what_left_the_window() -> None:
+def test_the_rate_forgets_what_left_the_window() -> None:
     aggregate = OverviewAggregator(window_minutes=30)
-    aggregate.add([row(1, 0, kind="page_load", lcp=9000)])
+    aggregate.add([row(1, 0)])
+    assert aggregate.figures(50_000).events_per_min == 1
     figures = aggregate.figures(31 * 60_000)
-    assert figures.lcp_samples == 0 and figures.lcp_rating is Rating.TOO_FEW
-    assert sum(figures.events_series) == 0
+    assert (figures.events_per_min, figures.events_per_s) == (0, 0.0)
