@@ -140,6 +140,10 @@ def _parser() -> argparse.ArgumentParser:
     )
     shot.add_argument("--out", type=Path, required=True)
     shot.add_argument("--size", default="1400x900", help="WIDTHxHEIGHT in pixels")
+    shot.add_argument(
+        "--tab", default=None,
+        help="with --panel analytics: the tab to show (sessions, users, events, funnels, conversions, kpis)",
+    )
     shot.set_defaults(run=_run_screenshot)
 
     key = sub.add_parser("key", help="print a project's key (creating the project if needed)")
@@ -432,7 +436,10 @@ def _run_screenshot(args: argparse.Namespace) -> int:
     from console.gui.screenshot import render_screenshot
 
     width, _, height = args.size.partition("x")
-    render_screenshot(db_path=args.db, panel=args.panel, out=args.out, size=(int(width), int(height)))
+    try:
+        render_screenshot(db_path=args.db, panel=args.panel, out=args.out, size=(int(width), int(height)), tab=args.tab)
+    except ValueError as exc:
+        raise LookoutError(str(exc)) from None
     print(f"wrote {args.out}")
     return 0
 

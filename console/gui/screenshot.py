@@ -20,15 +20,19 @@ __all__ = ["render_screenshot"]
 _LOAD_TIMEOUT_MS = 20_000
 
 
-def render_screenshot(*, db_path: Path, panel: str, out: Path, size: tuple[int, int] = (1400, 900)) -> None:
-    """Save a ``size`` PNG of ``panel`` showing the store at ``db_path`` to ``out``.
+def render_screenshot(
+    *, db_path: Path, panel: str, out: Path, size: tuple[int, int] = (1400, 900), tab: str | None = None
+) -> None:
+    """Save a ``size`` PNG of ``panel`` showing the store at ``db_path`` to ``out``; ``tab``
+    picks one of the Analytics panel's tabs (by title, any case).
 
-    Raises ValueError for an unknown panel (naming the valid ones) or a size below the
+    Raises ValueError for an unknown panel or tab (naming the valid ones) or a size below the
     window's minimum (about 880x300 with the Overview's rating badge), TimeoutError when the
     store gave no result in time and OSError when the image cannot be written.
     """
     if panel not in PANEL_NAMES:
         raise ValueError(f"unknown panel {panel!r}; valid panels: {', '.join(PANEL_NAMES)}")
+    tab_title = _tab_title(panel, tab)
     app = QApplication.instance()
     if app is None:
         # No display is needed (nor wanted) to render a picture.
@@ -57,7 +61,12 @@ def render_screenshot(*, db_path: Path, panel: str, out: Path, size: tuple[int, 
             _wait_for(window.errors.detailShown)
         if shown is window.alerts and window.alerts.open_first():
             _wait_for(window.alerts.detailShown)
-        if shown is window.analytics and window.analytics.open_first():
+        if tab_title is not None and tab_title != "Sessions":
+            chosen = window.analytics.show_tab(tab_title)
+            answered = getattr(chosen, "answered", None)
+            if answered is not None:
+                _wait_for(answered)
+        elif shown is window.analytics and window.analytics.open_first():
             _wait_for(window.analytics.sessions.timelineShown)
         window.overview.flush()
         # Let a panel lay out and paint what its last query brought.
@@ -74,6 +83,21 @@ def render_screenshot(*, db_path: Path, panel: str, out: Path, size: tuple[int, 
             raise OSError(f"could not write {out}")
     finally:
         window.shutdown()
+
+
+def _tab_title(panel: str, tab: str | None) -> str | None:
+    """The Analytics tab's title for ``tab``; ValueError for a tab elsewhere or unknown."""
+    if tab is None:
+        return None
+    from console.gui.analytics.panel import TABS
+
+    titles = [title for title, _ in TABS]
+    if panel != "analytics":
+        raise ValueError(f"--tab is for the analytics panel (its tabs: {', '.join(titles).lower()})")
+    for title in titles:
+        if title.lower() == tab.lower():
+            return title
+    raise ValueError(f"unknown tab {tab!r}; the analytics panel's tabs: {', '.join(titles).lower()}")
 
 
 def _wait_for(signal: SignalInstance) -> None:

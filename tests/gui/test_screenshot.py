@@ -40,6 +40,19 @@ def test_a_size_below_the_window_minimum_is_refused(qapp, store, tmp_path):
     assert not (tmp_path / "x.png").exists()
 
 
+@OFFSCREEN_NOTE
+def test_an_analytics_tab_is_rendered_and_a_wrong_tab_is_refused(qapp, store, tmp_path, examples):
+    store.write(examples)
+    out = tmp_path / "kpis.png"
+    render_screenshot(db_path=store.path, panel="analytics", tab="KPIs", out=out, size=(1200, 800))
+    assert QImage(str(out)).width() == 1200
+    with pytest.raises(ValueError, match="funnels"):
+        render_screenshot(db_path=store.path, panel="analytics", tab="cohorts", out=tmp_path / "x.png")
+    with pytest.raises(ValueError, match="analytics panel"):
+        render_screenshot(db_path=store.path, panel="errors", tab="funnels", out=tmp_path / "x.png")
+    assert not (tmp_path / "x.png").exists()
+
+
 def test_the_screenshot_help_names_every_panel_the_window_has():
     """``lookout screenshot --help`` (Qt-free) lists the panels the window really has."""
     from console.cli import _parser
