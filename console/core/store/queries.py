@@ -196,7 +196,7 @@ class StoreReader:
         if kind == "releases":
             return self._release_rows()
         if kind not in EXPORT_KINDS:
-            kinds = [*EXPORT_KINDS, "releases", "experiment-results"]
+            kinds = [*EXPORT_KINDS, "releases", "experiment-results", "funnels", "kpis"]
             raise StoreError(f"unknown export kind {kind!r}; choose from {', '.join(kinds)}")
         return self._table_rows(*EXPORT_KINDS[kind])
 
