@@ -97,13 +97,18 @@ def test_a_breakdown_draws_a_line_per_property_value_and_filters_narrow_it(qtbot
     assert curve(tab.chart, "all") == [0, 0, 1, 0, 0, 0]
 
 
-def test_a_property_no_query_can_name_is_not_offered(qtbot, store, jobs):
-    odd = {"type": "custom_event", "name": "checkout_done", "properties": {"my key": "x", "plan": "gold"},
+def test_any_property_a_query_can_name_is_offered_and_read(qtbot, store, jobs):
+    odd = {"type": "custom_event", "name": "checkout_done",
+           "properties": {"my key": "x", "plan": "gold", 'bad"name': "y"},
            "timestamp": T0 + 1, "sessionId": "s-u9", "userId": "u9"}
     store.write([*analytics_payloads(T0), odd])
     tab = events_tab(qtbot, jobs)
     offered = [tab.breakdown.itemData(i) for i in range(tab.breakdown.count())]
-    assert "properties.plan" in offered and "properties.my key" not in offered
+    assert "properties.plan" in offered and "properties.my key" in offered
+    assert not any(key and "bad" in key for key in offered), "a name with a quote cannot be a key"
+    with qtbot.waitSignal(tab.seriesShown, timeout=10_000):
+        tab.show_ref(CHECKOUT, breakdown="properties.my key")
+    assert "x" in tab.chart.names
 
 
 def test_typed_filters_are_read_and_a_wrong_one_is_explained(qtbot, store, jobs):

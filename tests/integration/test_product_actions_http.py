@@ -81,6 +81,11 @@ def test_what_does_not_apply_answers_400_with_the_reason(
     assert_error(http.post(url, content=b"{not json", headers={"content-type": "application/json"}), 400,
                  "invalid_action")
     assert_error(http.post(url, json={"kind": "explode"}), 400, "invalid_action")
+    # An id past SQLite's integers is refused as such, not a 500 from the writer.
+    for kind, body in (("save_kpi", {"name": "k", "ref": {"source": "error"}}),
+                       ("save_funnel", {"name": "f", "steps": [{"source": "error"}] * 2})):
+        huge = http.post(url, json={"kind": kind, "body": {**body, "id": 2**64 - 1}})
+        assert "'id' must be a positive integer" in assert_error(huge, 400, "invalid_action")["detail"]
     assert_error(http.get(url), 405, "method_not_allowed")
 
 

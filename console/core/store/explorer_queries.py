@@ -3,7 +3,8 @@ users per bucket, broken down by a property's top values), page views per route,
 clicked elements, and conversions with their value per currency, by type.
 
 Everything here reads; the Analytics panel's Events and Conversions tabs render it. Users
-are *actors*, as everywhere in product analytics: the user id, else the session id.
+are *actors*, as everywhere in product analytics: the user id, else the user the session was
+identified as, else the session id.
 """
 
 from __future__ import annotations
@@ -29,7 +30,15 @@ NONE_LABEL = "(none)"
 OTHER_LABEL = "other"
 #: More buckets than a chart can show is a caller's mistake (a 1 ms bucket over a week).
 MAX_BUCKETS = 10_000
-_ACTOR = "coalesce(user_id, session_id, 'event:' || event_id)"
+
+
+def _actor(table: str) -> str:
+    """Who did it, as :mod:`~console.core.store.occurrences` counts users: a page seen before
+    the login is the user's its session was identified as."""
+    return (
+        f"coalesce(user_id, (SELECT w.user_id FROM sessions w WHERE w.project = {table}.project"
+        f" AND w.session_id = {table}.session_id), session_id, 'event:' || event_id)"
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -203,8 +212,8 @@ def page_views_by_route(
     params: list[Any] = [start_ms, end_ms]
     where = _project(project, params)
     rows = conn.execute(
-        f"SELECT route, count(*) AS views, count(DISTINCT {_ACTOR}), count(DISTINCT session_id) FROM page_views"
-        f" WHERE ts >= ? AND ts < ?{where} GROUP BY route ORDER BY views DESC, route LIMIT ?",
+        f"SELECT route, count(*) AS views, count(DISTINCT {_actor('page_views')}), count(DISTINCT session_id)"
+        f" FROM page_views WHERE ts >= ? AND ts < ?{where} GROUP BY route ORDER BY views DESC, route LIMIT ?",
         [*params, limit],
     )
     return [RouteRow(route, int(views), int(users), int(sessions)) for route, views, users, sessions in rows]
@@ -217,8 +226,9 @@ def top_clicks(
     params: list[Any] = [start_ms, end_ms]
     where = _project(project, params)
     rows = conn.execute(
-        f"SELECT element_tag, element_id, element_text, count(*) AS clicks, count(DISTINCT {_ACTOR})"
-        f" FROM interactions WHERE action = 'click' AND ts >= ? AND ts < ?{where}"
+        "SELECT element_tag, element_id, element_text, count(*) AS clicks,"
+        f" count(DISTINCT {_actor('interactions')}) FROM interactions"
+        f" WHERE action = 'click' AND ts >= ? AND ts < ?{where}"
         " GROUP BY element_tag, element_id, element_text"
         " ORDER BY clicks DESC, element_tag, element_id, element_text LIMIT ?",
         [*params, limit],
@@ -245,10 +255,11 @@ def conversion_report(
         counts.setdefault(kind, np.zeros(n, np.int64))[b] += count
         if value is not None:
             values.setdefault(kind, {}).setdefault(currency, np.zeros(n))[b] += value
+    actor = _actor("analytics_events")
     users = dict(conn.execute(
-        f"SELECT conversion_type, count(DISTINCT {_ACTOR}) FROM analytics_events WHERE {where} GROUP BY 1", params
+        f"SELECT conversion_type, count(DISTINCT {actor}) FROM analytics_events WHERE {where} GROUP BY 1", params
     ).fetchall())
-    (everyone,) = conn.execute(f"SELECT count(DISTINCT {_ACTOR}) FROM analytics_events WHERE {where}", params).fetchone()
+    (everyone,) = conn.execute(f"SELECT count(DISTINCT {actor}) FROM analytics_events WHERE {where}", params).fetchone()
     types = []
     for kind, per_bucket in counts.items():
         money = sorted(values.get(kind, {}).items(), key=lambda item: (-float(item[1].sum()), item[0] or ""))

@@ -175,7 +175,7 @@ def _entry_groups(
 ) -> npt.NDArray[np.object_]:
     """The breakdown value of each step-1 occurrence (count_funnel keeps each user's first)."""
     if breakdown.startswith(EXPERIMENT_PREFIX):
-        return _variants(conn, breakdown[len(EXPERIMENT_PREFIX):], found.actor, entry.project)
+        return _variants(conn, breakdown[len(EXPERIMENT_PREFIX):], found.actor, found.session, entry.project)
     assert found.group is not None
     groups = found.group
     column = _OWN_COLUMN[breakdown].get(entry.source)
@@ -196,10 +196,12 @@ def _entry_groups(
 
 
 def _variants(
-    conn: sqlite3.Connection, experiment: str, actors: npt.NDArray[np.object_], project: str | None
+    conn: sqlite3.Connection, experiment: str, actors: npt.NDArray[np.object_], sessions: npt.NDArray[np.object_],
+    project: str | None,
 ) -> npt.NDArray[np.object_]:
-    """Per actor, the variant of their first assignment to ``experiment`` (by user id, or by
-    session id for an actor who is a session), None when never assigned."""
+    """Per occurrence, the variant of its actor's first assignment to ``experiment`` (by user
+    id), else of its session's (an assignment sent before the login names no user), None
+    when never assigned."""
     sql = "SELECT user_id, session_id, variant FROM experiment_assignments WHERE experiment = ?"
     params: list[Any] = [experiment]
     if project is not None:
@@ -212,7 +214,10 @@ def _variants(
             by_user.setdefault(user, variant)
         if session is not None:
             by_session.setdefault(session, variant)
-    return np.array([by_user.get(a) or by_session.get(a) for a in actors.tolist()], dtype=object)
+    return np.array(
+        [by_user.get(a) or by_session.get(s) for a, s in zip(actors.tolist(), sessions.tolist(), strict=True)],
+        dtype=object,
+    )
 
 
 def funnel_export_rows(results: Sequence[FunnelResult]) -> list[dict[str, Any]]:

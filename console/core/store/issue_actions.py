@@ -167,6 +167,20 @@ def _delete(conn: sqlite3.Connection, ids: list[int]) -> None:
     param = (_json(ids),)
     of_issues = "SELECT value FROM json_each(?)"
     their_events = f"SELECT event_id FROM errors WHERE issue_id IN ({of_issues})"
+    # Their sessions no longer count them (the sessions list, the error-rate KPI); a session
+    # that was nothing but them goes. The writer forgets the sessions it knew after a job.
+    conn.execute(
+        "UPDATE sessions SET errors = max(0, errors - v.n), events = max(0, events - v.n)"
+        " FROM (SELECT project, session_id, count(*) AS n FROM errors"
+        f"       WHERE issue_id IN ({of_issues}) AND session_id IS NOT NULL GROUP BY project, session_id) v"
+        " WHERE sessions.project = v.project AND sessions.session_id = v.session_id",
+        param,
+    )
+    conn.execute(
+        "DELETE FROM sessions WHERE events <= 0 AND session_id IN"
+        f" (SELECT session_id FROM errors WHERE issue_id IN ({of_issues}) AND session_id IS NOT NULL)",
+        param,
+    )
     for table in CHILD_TABLES:
         conn.execute(f"DELETE FROM {table} WHERE event_id IN ({their_events})", param)
     conn.execute(f"DELETE FROM events WHERE id IN ({their_events})", param)

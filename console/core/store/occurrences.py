@@ -7,12 +7,16 @@ five columns — time, actor, session, the field's value and the breakdown value
 KPIs, widgets and the explorer share one reading. Counts, distinct users and sums are left to
 SQLite, which never hands the rows to Python; percentiles read just the field.
 
-The *actor* is who did it: the user id, else the session id, else the event itself, so an app
-that never identifies users is still counted per session.
+The *actor* is who did it: the user id, else the user its session was identified as (the
+``sessions`` row the writer keeps: an app that identifies its user on login sends the pages
+before it without one, and a funnel from landing to purchase must still see one person),
+else the session id, else the event itself, so an app that never identifies users is still
+counted per session.
 """
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from dataclasses import dataclass
 from typing import Any
@@ -23,6 +27,7 @@ import numpy.typing as npt
 from console.core.analysis.product.refs import (
     COLUMNS,
     FIELDS,
+    KEY_SEGMENT,
     SOURCES,
     EventRef,
     Measure,
@@ -32,7 +37,7 @@ from console.core.analysis.product.refs import (
 
 __all__ = [
     "Occurrences", "aggregate", "breakdown_keys", "event_catalog", "measure_series", "measure_value", "occurrences",
-    "selection_sql",
+    "property_key", "selection_sql",
 ]
 
 # table, the column EventRef.name matches, a fixed condition.
@@ -49,7 +54,12 @@ _TABLES: dict[str, tuple[tuple[str, str, str | None], ...]] = {
 }
 # Tables of a source without the source's field (custom events carry no value).
 _NO_FIELD = frozenset({"custom_events"})
-_ACTOR = "coalesce(t.user_id, t.session_id, 'event:' || t.event_id)"
+# SQLite's coalesce stops at the first non-NULL argument: the session's row is looked up
+# only for an occurrence without a user id.
+_ACTOR = (
+    "coalesce(t.user_id, (SELECT w.user_id FROM sessions w WHERE w.project = t.project"
+    " AND w.session_id = t.session_id), t.session_id, 'event:' || t.event_id)"
+)
 _PERCENTILES = {"p50": 50.0, "p75": 75.0, "p90": 90.0, "p95": 95.0, "p99": 99.0}
 _SQL_AGGREGATES = {
     "count": "count(*)", "users": "count(DISTINCT actor)", "sessions": "count(DISTINCT session)",
@@ -72,6 +82,9 @@ class Occurrences:
         return len(self.ts)
 
 
+_SEGMENT = re.compile(r'"([^"]+)"|([^."]+)')
+
+
 def _key_sql(source: str, key: str, params: list[Any]) -> str:
     """The SQL expression of a filter or breakdown key (its parameters appended)."""
     check_key(source, key)
@@ -80,8 +93,20 @@ def _key_sql(source: str, key: str, params: list[Any]) -> str:
     head, _, rest = key.partition(".")
     if head == "session":
         return f"s.{rest}"
-    params.append(f"$.properties.{rest}" if head == "properties" else f"$.{rest}")
+    # Every label quoted in the JSON path: a name with a space, a '$' or a '-' is one label.
+    labels = [quoted or plain for quoted, plain in _SEGMENT.findall(rest)]
+    path = "$" + ('."properties"' if head == "properties" else "") + "".join(f'."{label}"' for label in labels)
+    params.append(path)
     return "json_extract(t.data, ?)"
+
+
+def property_key(name: str) -> str | None:
+    """The key that names the payload property ``name`` (quoted when it holds a dot), or
+    None for a name no key can name (a double quote or a control character in it)."""
+    if re.fullmatch(KEY_SEGMENT, name) is None:
+        quoted = f'"{name}"'
+        return f"properties.{quoted}" if re.fullmatch(KEY_SEGMENT, quoted) else None
+    return f"properties.{name}"
 
 
 def _filter_sql(source: str, found: PropertyFilter, params: list[Any]) -> str:
@@ -255,4 +280,5 @@ def breakdown_keys(conn: sqlite3.Connection, source: str, *, sample: int = 500) 
             (sample,),
         )
         seen.update(str(key) for (key,) in rows)
-    return keys + [f"properties.{key}" for key in sorted(seen)]
+    named = (property_key(key) for key in sorted(seen))
+    return keys + [key for key in named if key is not None]

@@ -389,22 +389,37 @@ MIGRATIONS: list[list[str]] = [
             PRIMARY KEY (project, session_id))""",
         "CREATE INDEX sessions_started ON sessions(started)",
         "CREATE INDEX sessions_user ON sessions(user_id, started) WHERE user_id IS NOT NULL",
-        """INSERT INTO sessions (project, session_id, user_id, started, ended, events)
-            SELECT project, session_id, max(user_id), min(ts), max(ts), count(*)
+        # What the writer's upkeep (console.core.store.session_upkeep) keeps, for events
+        # that came in order: the latest user; the entry and exit page; the platform and
+        # the device of the first page view that says, else of the first page load or
+        # transaction; the release of the first error, page load or transaction.
+        """INSERT INTO sessions (project, session_id, started, ended, events)
+            SELECT project, session_id, min(ts), max(ts), count(*)
             FROM events WHERE session_id IS NOT NULL GROUP BY project, session_id""",
-        # SQLite's bare columns: beside min(ts) or max(ts), route is the first or last view's.
-        """UPDATE sessions SET page_views = v.n, entry_route = v.route, entry_ts = v.ts,
-                platform = v.platform, device = v.device
-            FROM (SELECT project, session_id, count(*) AS n, route, min(ts) AS ts, platform,
-                         coalesce(model, brand) AS device
+        # SQLite's bare columns: beside min(ts) or max(ts), the other columns are that row's.
+        """UPDATE sessions SET user_id = v.user_id
+            FROM (SELECT project, session_id, user_id, max(ts) FROM events
+                  WHERE session_id IS NOT NULL AND user_id IS NOT NULL GROUP BY project, session_id) v
+            WHERE sessions.project = v.project AND sessions.session_id = v.session_id""",
+        """UPDATE sessions SET page_views = v.n, entry_route = v.route, entry_ts = v.ts
+            FROM (SELECT project, session_id, count(*) AS n, route, min(ts) AS ts
                   FROM page_views WHERE session_id IS NOT NULL GROUP BY project, session_id) v
             WHERE sessions.project = v.project AND sessions.session_id = v.session_id""",
         """UPDATE sessions SET exit_route = v.route, exit_ts = v.ts
             FROM (SELECT project, session_id, route, max(ts) AS ts
                   FROM page_views WHERE session_id IS NOT NULL GROUP BY project, session_id) v
             WHERE sessions.project = v.project AND sessions.session_id = v.session_id""",
-        """UPDATE sessions SET errors = v.n, release = coalesce(sessions.release, v.release)
-            FROM (SELECT project, session_id, count(*) AS n, max(release) AS release
+        """UPDATE sessions SET platform = v.platform
+            FROM (SELECT project, session_id, platform, min(ts) FROM page_views
+                  WHERE session_id IS NOT NULL AND platform IS NOT NULL GROUP BY project, session_id) v
+            WHERE sessions.project = v.project AND sessions.session_id = v.session_id""",
+        """UPDATE sessions SET device = v.device
+            FROM (SELECT project, session_id, coalesce(model, brand) AS device, min(ts) FROM page_views
+                  WHERE session_id IS NOT NULL AND coalesce(model, brand) IS NOT NULL
+                  GROUP BY project, session_id) v
+            WHERE sessions.project = v.project AND sessions.session_id = v.session_id""",
+        """UPDATE sessions SET errors = v.n
+            FROM (SELECT project, session_id, count(*) AS n
                   FROM errors WHERE session_id IS NOT NULL GROUP BY project, session_id) v
             WHERE sessions.project = v.project AND sessions.session_id = v.session_id""",
         """UPDATE sessions SET conversions = v.n, conversion_value = v.value
@@ -412,13 +427,28 @@ MIGRATIONS: list[list[str]] = [
                   FROM analytics_events WHERE name = 'conversion' AND session_id IS NOT NULL
                   GROUP BY project, session_id) v
             WHERE sessions.project = v.project AND sessions.session_id = v.session_id""",
-        """UPDATE sessions SET release = coalesce(sessions.release, v.release),
-                platform = coalesce(sessions.platform, v.platform),
-                device = coalesce(sessions.device, v.device)
-            FROM (SELECT project, session_id, max(release) AS release, max(platform) AS platform,
-                         max(device) AS device
-                  FROM page_loads WHERE session_id IS NOT NULL GROUP BY project, session_id) v
+        # Event ids are arrival order: min(event_id) is the first to arrive.
+        """UPDATE sessions SET release = v.release
+            FROM (SELECT project, session_id, release, min(event_id) FROM (
+                      SELECT project, session_id, release, event_id FROM errors
+                      UNION ALL SELECT project, session_id, release, event_id FROM page_loads
+                      UNION ALL SELECT project, session_id, release, event_id FROM transactions)
+                  WHERE session_id IS NOT NULL AND release IS NOT NULL GROUP BY project, session_id) v
             WHERE sessions.project = v.project AND sessions.session_id = v.session_id""",
+        """UPDATE sessions SET platform = v.platform
+            FROM (SELECT project, session_id, platform, min(event_id) FROM (
+                      SELECT project, session_id, platform, event_id FROM page_loads
+                      UNION ALL SELECT project, session_id, platform, event_id FROM transactions)
+                  WHERE session_id IS NOT NULL AND platform IS NOT NULL GROUP BY project, session_id) v
+            WHERE sessions.project = v.project AND sessions.session_id = v.session_id
+                AND sessions.platform IS NULL""",
+        """UPDATE sessions SET device = v.device
+            FROM (SELECT project, session_id, device, min(event_id) FROM (
+                      SELECT project, session_id, device, event_id FROM page_loads
+                      UNION ALL SELECT project, session_id, device, event_id FROM transactions)
+                  WHERE session_id IS NOT NULL AND device IS NOT NULL GROUP BY project, session_id) v
+            WHERE sessions.project = v.project AND sessions.session_id = v.session_id
+                AND sessions.device IS NULL""",
         """CREATE TABLE funnels (
             id INTEGER PRIMARY KEY,
             name TEXT NOT NULL UNIQUE,

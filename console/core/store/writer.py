@@ -331,6 +331,8 @@ class StoreWriter:
 
     def _execute(self, task: _Task) -> None:
         self._aliases_checked = None
+        # A job may change or drop sessions rows (deleting issues deletes their events).
+        self._known_sessions.forget()
         result: Any = None
         error: BaseException | None = None
         try:

@@ -51,6 +51,7 @@ MAX_SIZE = 4
 MAX_ROW = 100
 MAX_WIDGETS = 60
 _MAX_TITLE = 80
+_MAX_KPI_NAME = 200  # as KpiDefinition's
 _MIN_POINTS, _MAX_POINTS = 2, 1000
 _MIN_REFRESH_S, _MAX_REFRESH_S = 5, 86_400
 
@@ -120,6 +121,8 @@ class Widget:
                              f" (got {', '.join(chosen) or 'none'})")
         if self.kpi is not None and not self.kpi.strip():
             raise ValueError("a KPI widget needs the KPI's name")
+        if self.kpi is not None and len(self.kpi) > _MAX_KPI_NAME:
+            raise ValueError(f"a KPI's name is at most {_MAX_KPI_NAME} characters")
         if self.special is not None:
             _choice(self.special, "special metric", SPECIALS)
         _choice(self.range, "range", RANGES)

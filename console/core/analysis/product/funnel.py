@@ -7,8 +7,10 @@ occurrences in :mod:`console.core.store.funnel_queries`).
 
 How a funnel is counted:
 
-* Who: the *actor* of an occurrence, its user id, else its session id; a user with several
-  sessions goes through the funnel once, across them.
+* Who: the *actor* of an occurrence, its user id, else the user its session was identified
+  as, else its session id (:mod:`console.core.store.occurrences`); a user with several
+  sessions goes through the funnel once, across them, and one who logs in halfway is one
+  user from the first step on.
 * Entry: a user enters at **any** occurrence of step 1 in the range. From each entry the
   path goes as far as it can in order: each next step is the first occurrence of that step at
   or after the previous step's time; when a step is the same reference as the one before it,
@@ -50,6 +52,7 @@ MAX_WINDOW_MS = 90 * 86_400_000
 NONE_LABEL = "(none)"
 OTHER_LABEL = "other"
 _MAX_NAME = 200
+_MAX_ID = 2**63 - 1  # SQLite's largest row id
 
 StepOccurrences = tuple[npt.NDArray[np.int64], npt.NDArray[Any]]
 Breakdown = tuple[tuple[str, tuple["StepResult", ...]], ...]
@@ -124,8 +127,9 @@ class FunnelDefinition:
         if isinstance(window, float) and window.is_integer():
             window = int(window)
         funnel_id = data.get("id")
-        if funnel_id is not None and (isinstance(funnel_id, bool) or not isinstance(funnel_id, int)):
-            raise ValueError("'id' must be an integer")
+        if funnel_id is not None and (isinstance(funnel_id, bool) or not isinstance(funnel_id, int)
+                                      or not 1 <= funnel_id <= _MAX_ID):
+            raise ValueError("'id' must be a positive integer")
         return cls(name=name.strip(), steps=tuple(refs), window_ms=window, id=funnel_id,
                    discovered=bool(data.get("discovered", False)))
 

@@ -49,6 +49,7 @@ _MAX_NAME = 200
 _MAX_DESCRIPTION = 2000
 _MAX_UNIT = 20
 _MAX_REFRESH_S = 7 * 86_400
+_MAX_ID = 2**63 - 1  # SQLite's largest row id
 
 
 def _string(value: Any, key: str, limit: int) -> str:
@@ -99,7 +100,8 @@ class KpiDefinition:
             raise ValueError(f"'refresh_s' must be whole seconds from 1 to {_MAX_REFRESH_S}")
         if self.project is not None and not _string(self.project, "project", _MAX_NAME).strip():
             raise ValueError("'project' must not be empty (leave it out for every project)")
-        if self.id is not None and (isinstance(self.id, bool) or not isinstance(self.id, int) or self.id < 1):
+        if self.id is not None and (isinstance(self.id, bool) or not isinstance(self.id, int)
+                                    or not 1 <= self.id <= _MAX_ID):
             raise ValueError("'id' must be a positive integer")
 
     def _check_calculation(self) -> None:

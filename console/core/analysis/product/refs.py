@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from typing import Any
 
 __all__ = [
-    "AGGREGATIONS", "COLUMNS", "FIELDS", "FILTER_OPS", "NAME_MEANS", "SOURCES", "SOURCE_LABELS", "EventRef",
-    "Measure", "PropertyFilter", "check_key",
+    "AGGREGATIONS", "COLUMNS", "FIELDS", "FILTER_OPS", "KEY_SEGMENT", "NAME_MEANS", "SOURCES", "SOURCE_LABELS",
+    "EventRef", "Measure", "PropertyFilter", "check_key",
 ]
 
 #: Where occurrences come from, with what a user calls them.
@@ -73,8 +73,13 @@ _NEEDS_FIELD = frozenset(AGGREGATIONS[3:])
 FILTER_OPS = ("eq", "ne", "contains")
 
 #: Keys beyond a source's own columns: a payload property, a field of the payload, or a
-#: column of the session the occurrence belongs to.
-_KEY = re.compile(r"^(properties|data)\.[A-Za-z0-9_$-]+(\.[A-Za-z0-9_$-]+)*$|^session\.(platform|device|release|entry_route)$")
+#: column of the session the occurrence belongs to. A property's name is whatever the app
+#: sent (``渠道``, ``plan type``); one with a dot in it is quoted (``properties."utm.source"``),
+#: as an unquoted dot goes one level down (``properties.address.city``).
+KEY_SEGMENT = r'(?:"[^"\x00-\x1f\x7f]+"|[^."\[\]\x00-\x1f\x7f]+)'
+_KEY = re.compile(
+    rf"^(properties|data)\.{KEY_SEGMENT}(\.{KEY_SEGMENT})*$|^session\.(platform|device|release|entry_route)$"
+)
 _MAX_TEXT = 200
 
 
@@ -84,7 +89,8 @@ def check_key(source: str, key: str) -> str:
         return key
     own = ", ".join(COLUMNS.get(source, ()))
     raise ValueError(
-        f"unknown key {key!r} for {source}: use one of {own}, properties.<name>, data.<path>"
+        f"unknown key {key!r} for {source}: use one of {own}, properties.<name> (quoted when it has a dot),"
+        " data.<path>"
         " or session.platform|device|release|entry_route"
     )
 

@@ -34,6 +34,9 @@ LEVEL_COLOURS = {"ok": "#188038", "warning": "#e37400", "critical": "#d93025", N
 _STATUS_COLOURS = {"on target": "#188038", "below target": "#e37400", "above target": "#e37400"}
 _GREY = "#5f6368"
 _CSV_COLUMNS = ("name", "value", "unit", "target", "status", "level", "previous", "change_percent", "range")
+# What XML 1.0 forbids: one such character in a KPI's name and the browser shows the chart as
+# a broken image (HTML itself tolerates them).
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 _STYLE = """
 body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: #202124;
@@ -127,6 +130,11 @@ def _points(row: KpiReportRow, end_ms: int) -> tuple[list[tuple[float, float]], 
     return list(zip(middles, row.values.tolist(), strict=True)), per, kpi.formula != "unique_users"
 
 
+def _svg_text(text: str) -> str:
+    """``text`` for an SVG: escaped, and without the characters XML refuses."""
+    return html.escape(_NOT_XML.sub("", text))
+
+
 def chart_svg(row: KpiReportRow, *, start_ms: int, end_ms: int, width: int = 560, height: int = 170) -> str:
     """An SVG line chart of a KPI over ``[start_ms, end_ms)`` (see :func:`_points`), its
     target a dashed line, the value axis labelled at its ends and the time axis at the range's."""
@@ -151,22 +159,22 @@ def chart_svg(row: KpiReportRow, *, start_ms: int, end_ms: int, width: int = 560
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" viewBox="0 0 {width} {height}"'
         ' font-family="system-ui, sans-serif" font-size="11">',
-        f'<title>{html.escape(kpi.name)}</title>',
+        f'<title>{_svg_text(kpi.name)}</title>',
         f'<rect x="{left}" y="{top}" width="{plot_w}" height="{plot_h}" fill="#fff" stroke="#dadce0"/>',
-        f'<text x="{left}" y="{top - 7}" fill="{_GREY}">{html.escape(caption)}</text>',
+        f'<text x="{left}" y="{top - 7}" fill="{_GREY}">{_svg_text(caption)}</text>',
     ]
     for value, anchor_y in ((high, top + 4), (low, top + plot_h)):
         parts.append(f'<text x="{left - 6}" y="{anchor_y:.1f}" text-anchor="end" fill="{_GREY}">'
-                     f'{html.escape(format_kpi_value(value, kpi.unit))}</text>')
-    parts.append(f'<text x="{left}" y="{height - 8}" fill="{_GREY}">{html.escape(_when(start_ms))}</text>')
+                     f'{_svg_text(format_kpi_value(value, kpi.unit))}</text>')
+    parts.append(f'<text x="{left}" y="{height - 8}" fill="{_GREY}">{_svg_text(_when(start_ms))}</text>')
     parts.append(f'<text x="{width - right}" y="{height - 8}" text-anchor="end" fill="{_GREY}">'
-                 f'{html.escape(_when(end_ms))}</text>')
+                 f'{_svg_text(_when(end_ms))}</text>')
     if target is not None:
         ty = y(target)
         parts.append(f'<line x1="{left}" y1="{ty:.1f}" x2="{left + plot_w}" y2="{ty:.1f}" stroke="{_GREY}"'
                      ' stroke-width="1.5" stroke-dasharray="6 4"/>')
         parts.append(f'<text x="{left + plot_w - 4}" y="{ty - 4:.1f}" text-anchor="end" fill="{_GREY}">'
-                     f'{html.escape(_target_text(row.value))}</text>')
+                     f'{_svg_text(_target_text(row.value))}</text>')
     # One polyline per run of measured points: a gap stays a gap.
     runs: list[list[str]] = [[]]
     for at, value in points if measured else []:
@@ -240,6 +248,12 @@ def _number(value: float | None) -> str:
     return "" if value is None or not math.isfinite(value) else format(value, ".12g")
 
 
+def _cell_text(text: str) -> str:
+    """Text a spreadsheet shows as text: a name an app sent such as ``=HYPERLINK(...)``
+    would otherwise run as a formula when the CSV is opened (OWASP's CSV injection)."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
 def report_csv(report: KpiReport) -> str:
     """One row per KPI: name, value, unit, target, status, level, previous, the change in per
     cent and the range (an ISO 8601 interval, UTC)."""
@@ -249,7 +263,8 @@ def report_csv(report: KpiReport) -> str:
     for row in report.rows:
         found, kpi = row.value, row.value.kpi
         writer.writerow([
-            kpi.name, _number(found.value), kpi.unit, _number(kpi.target), found.status, found.level or "",
+            _cell_text(kpi.name), _number(found.value), _cell_text(kpi.unit), _number(kpi.target), found.status,
+            found.level or "",
             _number(found.previous), _number(found.change), report.range_text(),
         ])
     return out.getvalue()

@@ -3,6 +3,8 @@ the window, a later entry reaching further, and the definition's JSON form."""
 
 from __future__ import annotations
 
+import random
+from collections import Counter
 from typing import Any
 
 import numpy as np
@@ -171,3 +173,95 @@ def test_definitions_round_trip_and_say_what_is_wrong() -> None:
         FunnelDefinition.from_json({"name": "x", "steps": [{"source": "page_view"}] * 2, "window_ms": 0})
     with pytest.raises(ValueError, match="needs a name"):
         FunnelDefinition.from_json({"name": " ", "steps": [{"source": "page_view"}] * 2})
+
+
+# --- against a reference that follows the module's docstring entry by entry ----------------------
+
+
+def reference_paths(
+    steps: list[Step], window: int, repeats: list[bool], groups: np.ndarray
+) -> dict[Any, tuple[list[int], Any]]:
+    """Per user, the credited path's step times and the group of their first entry: every
+    entry walked in plain Python, the deepest kept (the earliest among equals)."""
+    per_step: list[dict[Any, list[tuple[int, int]]]] = []
+    for ts, actors in steps:
+        found: dict[Any, list[tuple[int, int]]] = {}
+        for position, (t, a) in enumerate(zip(ts.tolist(), actors.tolist(), strict=True)):
+            found.setdefault(a, []).append((t, position))
+        per_step.append({a: sorted(v) for a, v in found.items()})
+    credited: dict[Any, tuple[list[int], Any]] = {}
+    for user, entries in per_step[0].items():
+        best: list[int] = []
+        for at, (entry, _) in enumerate(entries):
+            path, used, used_at = [entry], entries, at
+            for position in range(1, len(steps)):
+                if repeats[position]:  # the next occurrence after the one the step before used
+                    mine, pick = used, used_at + 1
+                else:  # the first at or after the step before
+                    mine = per_step[position].get(user, [])
+                    pick = next((i for i, (t, _) in enumerate(mine) if t >= path[-1]), len(mine))
+                if pick >= len(mine) or mine[pick][0] > entry + window:
+                    break
+                path.append(mine[pick][0])
+                used, used_at = mine, pick
+            if len(path) > len(best):
+                best = path
+        credited[user] = (best, groups[entries[0][1]])
+    return credited
+
+
+def reference_steps(paths: list[list[int]], k: int) -> list[tuple[Any, ...]]:
+    rows: list[tuple[Any, ...]] = []
+    entered = previous = len(paths)
+    for position in range(k):
+        reached = [p for p in paths if len(p) > position]
+        n = len(reached)
+        median = float(np.median([p[position] - p[position - 1] for p in reached])) if position and n else None
+        rows.append((n, (n / previous if previous else None) if position else None,
+                     n / entered if entered else 0.0, previous - n if position else 0, median))
+        previous = n
+    return rows
+
+
+def as_rows(steps: tuple[StepResult, ...]) -> list[tuple[Any, ...]]:
+    return [(s.users, s.conversion_from_previous, s.conversion_overall, s.dropped, s.median_ms_from_previous)
+            for s in steps]
+
+
+def test_random_sequences_count_as_the_reference_does() -> None:
+    # Few distinct times (ties, steps at the entry's millisecond, steps before the entry),
+    # windows from 1 ms up, repeated steps, one to 3,000 users, times near 0, now and far
+    # apart (where the (actor, time) key falls back to ranks).
+    rng = random.Random(9)
+    users_seen = 0
+    for case in range(160):
+        k = rng.randint(2, 5)
+        repeats = [False] + [rng.random() < 0.35 for _ in range(k - 1)]
+        n_users = rng.choice([1, 2, 7, 60, 400, 3000] if case % 20 else [3000])
+        span = rng.choice([4, 30, 600, 50_000])
+        base = rng.choice([0, 1_764_288_000_000, -(2**40)])
+        wide = case % 7 == 0
+        moments = [rng.randrange(-(2**61), 2**61) for _ in range(8)] if wide else None
+        steps: list[Step] = []
+        for position in range(k):
+            if repeats[position]:
+                steps.append(steps[-1])
+                continue
+            n = rng.randint(0, n_users * 3)
+            ts = [rng.choice(moments) if moments else base + rng.randrange(span) for _ in range(n)]
+            actors = [f"u{rng.randrange(n_users)}" for _ in range(n)]
+            steps.append((np.array(ts, dtype=np.int64), np.array(actors, dtype=object)))
+        window = rng.choice([1, 3, 10, 250, 10_000]) if not wide else rng.choice([1, 2**60])
+        groups = np.array([rng.choice(["ios", "android", None, "web", "ohos"]) for _ in steps[0][0]], dtype=object)
+        counted = count_funnel(steps, window, repeats=repeats, groups=groups, top=3)
+        paths = reference_paths(steps, window, repeats, groups)
+        users_seen += len(paths)
+        assert as_rows(counted.steps) == reference_steps([p for p, _ in paths.values()], k), case
+        names = {user: "(none)" if group is None else group for user, (_, group) in paths.items()}
+        ranked = sorted(Counter(names.values()).items(), key=lambda item: (-item[1], item[0]))
+        kept = [name for name, _ in ranked[:3]]
+        expected = [(name, reference_steps([p for u, (p, _) in paths.items() if names[u] == name], k)) for name in kept]
+        if len(ranked) > 3:
+            expected.append(("other", reference_steps([p for u, (p, _) in paths.items() if names[u] not in kept], k)))
+        assert [(name, as_rows(steps)) for name, steps in counted.breakdown] == expected, case
+    assert users_seen > 20_000

@@ -92,6 +92,22 @@ def test_names_are_escaped_not_markup() -> None:
     assert "Carts &amp; purchases" in page
 
 
+def test_a_chart_stays_an_image_whatever_the_name_holds() -> None:
+    # A KPI an app defined: a control character in its name or unit must not make the
+    # chart invalid XML (a browser then shows a broken image), nor a script get in.
+    odd = KpiDefinition(name="Paid\x1b[31m <script>alert(1)</script>", ref=EventRef("error"), unit="\x01ms",
+                        target=2.0)
+    starts = START + HOUR * np.arange(3, dtype=np.int64)
+    row = KpiReportRow(judge(odd, 1.0, None), starts, np.array([np.nan, 1.0, np.nan]))
+    page = Page()
+    page.feed(report_html(KpiReport(START, START + 3 * HOUR, HOUR, (row,), START)))
+    assert "script" not in page.tags
+    (src,) = page.images
+    chart = ET.fromstring(base64.b64decode(src.removeprefix("data:image/svg+xml;base64,")))
+    assert chart.findtext(f"{SVG}title") == "Paid[31m <script>alert(1)</script>"
+    assert not list(chart.iter(f"{SVG}script"))
+
+
 def test_an_empty_report_says_so() -> None:
     empty = KpiReport(start_ms=START, end_ms=START + HOUR, bucket_ms=HOUR, rows=(), generated_ms=START)
     assert "No KPIs are defined in this store." in report_html(empty)
@@ -162,3 +178,11 @@ def test_counts_are_drawn_as_running_totals_toward_the_target_and_users_per_buck
     chart = _chart(report)
     assert "per 1 h" in "".join(chart.itertext())
     assert not [x for x in chart.iter(f"{SVG}line") if x.get("stroke-dasharray")]  # 10 users a range, not an hour
+
+
+def test_a_name_that_looks_like_a_formula_stays_text_in_the_csv() -> None:
+    bad = KpiDefinition(name='=HYPERLINK("http://evil.example","click")', ref=EventRef("page_view"), unit="@u")
+    report = KpiReport(start_ms=START, end_ms=START + HOUR, bucket_ms=HOUR, generated_ms=START,
+                       rows=(KpiReportRow(judge(bad, 3.0, None), START + np.zeros(1, dtype=np.int64), np.ones(1)),))
+    (row,) = csv.DictReader(io.StringIO(report_csv(report)))
+    assert row["name"] == "'" + bad.name and row["unit"] == "'@u" and row["value"] == "3"

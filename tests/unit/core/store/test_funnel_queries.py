@@ -166,6 +166,23 @@ def test_without_a_session_the_occurrence_says_its_platform(store: Path, writer:
     assert [(g, [s.users for s in steps]) for g, steps in by_device.breakdown] == [("phone", [5, 5, 3, 1])]
 
 
+def test_who_logs_in_halfway_is_one_user_from_the_landing_page_on(writer: StoreWriter, store_path: Path) -> None:
+    # The app sends no user id until the login: u8's landing, item and experiment assignment
+    # name only its session, its cart and purchase name u8 as well; s9 never logs in.
+    writer.write(events_of([
+        view("index", 0, None, "s8", "ios"), assigned("orange", 0.5, None, "s8"), view("item", 1, None, "s8", "ios"),
+        custom("add_to_cart", 2, "u8", "s8"), purchase(3, "u8", "s8"),
+        view("index", 0, None, "s9", "android"), view("item", 1, None, "s9", "android"),
+    ]))
+    with connect(store_path, readonly=True) as conn:
+        result = funnel_result(conn, CHECKOUT, T0 - HOUR, END)
+        by_variant = funnel_result(conn, CHECKOUT, T0 - HOUR, END, breakdown="experiment:checkout-color")
+    assert [s.users for s in result.steps] == [2, 2, 1, 1]
+    assert [(g, [s.users for s in steps]) for g, steps in by_variant.breakdown] == [
+        ("(none)", [1, 1, 0, 0]), ("orange", [1, 1, 1, 1]),
+    ]
+
+
 def test_a_discovered_funnel_follows_its_step_index(store: Path) -> None:
     with connect(store, readonly=True) as conn:
         funnels = list_funnels(conn)

@@ -156,6 +156,23 @@ def test_delete_removes_the_issue_everywhere(writer: StoreWriter, store_path: Pa
     assert len(issue_table(store_path)) == 2
 
 
+def test_a_deleted_issues_errors_leave_their_sessions(writer: StoreWriter, store_path: Path) -> None:
+    # s-1: a click and an error of the issue deleted; s-2: nothing but such an error; s-3 keeps its own.
+    click = {"type": "interaction", "action": "click", "timestamp": NOW - 50_000, "sessionId": "s-1"}
+    writer.write(events_of([click, js_error(session="s-1"), js_error(session="s-2", ts=NOW - 40_000),
+                            js_error(function="other", session="s-3")]))
+    doomed = next(i["id"] for i in issue_table(store_path) if i["culprit"].startswith("sumCart"))
+    assert act(writer, IssueAction("delete", (doomed,))) == 1
+    rows = "SELECT session_id, events, errors, started FROM sessions ORDER BY session_id"
+    with connect(store_path, readonly=True) as conn:
+        assert [row[:3] for row in conn.execute(rows)] == [("s-1", 1, 0), ("s-3", 1, 1)]
+    # s-2 comes back with what arrives next, started then; not from what the writer knew of it.
+    writer.write(events_of([{**click, "sessionId": "s-2", "timestamp": NOW - 30_000}]))
+    writer.write(events_of([{**click, "sessionId": "s-2", "timestamp": NOW - 35_000}]))
+    with connect(store_path, readonly=True) as conn:
+        assert conn.execute(rows + " LIMIT 1 OFFSET 1").fetchall() == [("s-2", 2, 0, NOW - 35_000)]
+
+
 # --- actions as data -----------------------------------------------------------------------
 
 

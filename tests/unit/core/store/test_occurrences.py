@@ -139,3 +139,39 @@ def test_bad_references_say_why() -> None:
     assert EventRef.from_json(ref.to_json()) == ref
     measure = Measure(ref, "users")
     assert Measure.from_json(measure.to_json()) == measure
+
+
+def test_every_property_key_offered_reads_its_property(writer: StoreWriter, store_path: Path) -> None:
+    # An app names its properties as it likes: a dot, a space, Chinese, a '$' or a '-' in them.
+    props = {"utm.source": "wechat", "plan type": "gold", "渠道": "moments", "$ab-test": "b", "address": {"city": "SH"}}
+    writer.write(events_of([custom("open", T0, "u1", "s1", **props), custom("open", T0 + 1, "u2", "s2")]))
+    opened = EventRef("event", "open")
+    with connect(store_path, readonly=True) as conn:
+        offered = [key for key in breakdown_keys(conn, "event") if key.startswith("properties.")]
+        assert offered == ["properties.$ab-test", "properties.plan type", 'properties."utm.source"', "properties.渠道"]
+        groups = {key: occurrences(conn, opened, T0, HOUR_END, breakdown=key).group for key in offered}
+        assert {key: None if g is None else g.tolist() for key, g in groups.items()} == {
+            "properties.$ab-test": ["b", None], "properties.plan type": ["gold", None], 'properties."utm.source"': ["wechat", None],
+            "properties.渠道": ["moments", None],
+        }
+        # An unquoted dot goes one level down.
+        city = occurrences(conn, opened, T0, HOUR_END, breakdown="properties.address.city").group
+        assert city is not None and city.tolist() == ["SH", None]
+        wechat = EventRef("event", "open", filters=(PropertyFilter('properties."utm.source"', "eq", "wechat"),))
+        assert measure_value(conn, Measure(wechat), T0, HOUR_END) == 1
+    with pytest.raises(ValueError, match="unknown key"):
+        PropertyFilter('properties.say "hi"', "eq", "1").check("event")
+
+
+def test_pages_seen_before_the_login_are_the_users(writer: StoreWriter, store_path: Path) -> None:
+    # u9 browses anonymously, then logs in within the same session: one user, not two.
+    writer.write(events_of([
+        view("pages/index/index", T0, None, "s9"), view("pages/item/item", T0 + MIN, None, "s9"),
+        view("pages/cart/cart", T0 + 2 * MIN, "u9", "s9"), view("pages/index/index", T0 + 3 * MIN, None, "s10"),
+    ]))
+    with connect(store_path, readonly=True) as conn:
+        found = occurrences(conn, EventRef("page_view"), T0, HOUR_END)
+        assert found.actor.tolist() == ["u9", "u9", "u9", "s10"]
+        assert measure_value(conn, Measure(EventRef("page_view"), "users"), T0, HOUR_END) == 2
+        _, per_bucket = measure_series(conn, Measure(EventRef("page_view"), "users"), T0, T0 + 4 * MIN, 2 * MIN)
+        assert per_bucket.tolist() == [1, 2]

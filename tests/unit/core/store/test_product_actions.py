@@ -50,6 +50,15 @@ def test_actions_round_trip_through_json() -> None:
     ({"kind": "save_dashboard", "body": {"name": "x", "widgets": [{"kind": "card"}]}}, "widget 1: a widget shows"),
     ({"kind": "save_dashboard", "body": {"name": "x"}, "colour": "red"}, "unknown field"),
     ({"kind": "ensure_default_dashboard", "id": 1}, "takes no 'id'"),
+    # Past SQLite's integers: a reason, not an OverflowError from the writer.
+    ({"kind": "save_kpi", "body": {"name": "x", "ref": {"source": "error"}, "id": 2**64 - 1}},
+     "'id' must be a positive integer"),
+    ({"kind": "save_funnel", "body": {"name": "x", "steps": [{"source": "error"}] * 2, "id": 2**63}},
+     "'id' must be a positive integer"),
+    ({"kind": "save_funnel", "body": {"name": "x", "steps": [{"source": "error"}] * 2, "id": -4}},
+     "'id' must be a positive integer"),
+    ({"kind": "save_dashboard", "body": {"name": "x", "widgets": [{"kind": "card", "kpi": "k" * 201}]}},
+     "widget 1: a KPI's name is at most 200 characters"),
 ])
 def test_a_bad_action_says_why(data: Any, reason: str) -> None:
     with pytest.raises(ValueError, match=reason):

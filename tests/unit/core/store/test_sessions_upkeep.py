@@ -220,11 +220,37 @@ def test_the_writer_keeps_the_rows_migration_7_fills_in(writer: StoreWriter) -> 
     assert sessions(writer.path) == live
 
 
+def test_migration_7_fills_in_what_the_writer_would_have_kept(writer: StoreWriter) -> None:
+    # Sessions in order, each in one commit, with what the random traffic above never has:
+    # a release only from a transaction, a first page view without a platform or a model,
+    # a user who changes (the later is kept), a page load's device where no view says.
+    release = {"appVersion": "3.1.0"}
+    commits = [
+        [page_view("a", T, "pages/x/x"), {**transaction("a", T + 5), "context": release}],
+        [page_view("b", T, "pages/x/x", device={"brand": "Apple"}),
+         page_view("b", T + 5, "pages/y/y", device={"platform": "ios", "model": "iPhone 15"})],
+        [click("c", T, user="u-z"), click("c", T + 10, user="u-a"), log("c", T + 20)],
+        [page_load("d", T, release="1.0", device={"platform": "ohos", "model": "Mate 60"}),
+         js_error("d", T + 5, release="2.0"), click("d", T + 6)],
+        [{**transaction("e", T, user="u-e"), "context": release, "deviceInfo": {"platform": "android", "brand": "Mi"}},
+         page_load("e", T + 5, release="0.9", device={"platform": "ios"})],
+    ]
+    for commit in commits:
+        writer.write(events_of(commit))
+    live = sessions(writer.path)
+    writer.run_sync(refill_sessions_as_migration_7)
+    assert sessions(writer.path) == live
+    assert {k[1]: (v[2], *v[10:13]) for k, v in live.items()} == {
+        "a": (None, "ios", "iPhone 15", "3.1.0"), "b": (None, "ios", "Apple", None), "c": ("u-a", None, None, None),
+        "d": (None, "ohos", "Mate 60", "1.0"), "e": ("u-e", "android", "Mi", "3.1.0"),
+    }
+
+
 def refill_sessions_as_migration_7(conn: sqlite3.Connection) -> None:
     """Empty ``sessions`` and run migration 7's own statements that fill it."""
     conn.execute("DELETE FROM sessions")
     statements = [s for s in MIGRATIONS[6] if s.lstrip().startswith(("INSERT INTO sessions", "UPDATE sessions"))]
-    assert len(statements) == 6
+    assert len(statements) == 11
     for statement in statements:
         conn.execute(statement)
 
