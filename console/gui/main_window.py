@@ -368,7 +368,8 @@ class MainWindow(QMainWindow):
 
     @Slot(str, str)
     def _open_alert_link(self, kind: str, target: str) -> None:
-        """Open what an alert is about: its issue in Errors, its page or transaction in Performance."""
+        """Open what an alert is about: its issue in Errors, its page or transaction in
+        Performance, its KPI's card in Analytics."""
         if kind == "issue":
             self.show_panel("errors")
             self.errors.status_filter.setCurrentIndex(1)  # all statuses: the issue may be resolved since
@@ -381,6 +382,9 @@ class MainWindow(QMainWindow):
             self.show_panel("performance")
             self.performance.tabs.setCurrentWidget(self.performance.transactions)
             self.performance.transactions.choose_names(frozenset({target}))
+        elif kind == "kpi":
+            self.show_panel("analytics")
+            self.analytics.show_kpi(target)
 
     @Slot(object)
     def _open_related(self, event: RelatedEvent) -> None:

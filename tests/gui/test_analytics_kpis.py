@@ -237,3 +237,17 @@ def test_the_windows_analytics_panel_has_the_tabs_and_saves_through_its_client(q
         tab.refresh()
     assert tab.new_button.isEnabled()  # the window's ProductClient is wired in
     assert tab.cards["Page views"].value.text() == "12"  # every page view of the hand-built store
+
+
+def test_a_kpi_alerts_link_opens_its_card(qtbot, store, open_window):
+    from console.gui.alerts.detail import describe_link
+
+    filled(store)
+    assert describe_link("kpi:Order value", None) == ("kpi", "Order value", "Open KPI Order value in Analytics")
+    window = open_window(store.path)
+    tab = window.analytics.tab_widgets["KPIs"]
+    with qtbot.waitSignal(tab.cardsShown, timeout=10_000):
+        window._open_alert_link("kpi", "Order value")  # noqa: SLF001 - what the alert's link button calls
+    assert window.stack.currentWidget() is window.analytics
+    assert window.analytics.tabs.currentWidget() is tab
+    assert tab.selected == "Order value" and tab.cards["Order value"].value.text() == "150 CNY"

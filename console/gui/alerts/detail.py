@@ -51,7 +51,8 @@ def describe_link(link: str | None, title: str | None) -> tuple[str, str, str] |
     """(kind, target, button text) of an alert's link, or None when it has none it can open.
 
     ``issue:12`` opens the Errors panel searching the issue's title; ``page:ROUTE`` and
-    ``transaction:NAME`` open the Performance panel on that page or transaction.
+    ``transaction:NAME`` open the Performance panel on that page or transaction; ``kpi:NAME``
+    the Analytics panel's KPIs tab at that KPI's card.
     """
     if not link or ":" not in link:
         return None
@@ -62,6 +63,8 @@ def describe_link(link: str | None, title: str | None) -> tuple[str, str, str] |
         return ("page", target, f"Open page {target} in Performance")
     if kind == "transaction":
         return ("transaction", target, f"Open transaction {target} in Performance")
+    if kind == "kpi":
+        return ("kpi", target, f"Open KPI {target} in Analytics")
     return None
 
 

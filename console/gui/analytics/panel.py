@@ -209,6 +209,20 @@ class AnalyticsPanel(QWidget):
         self.tabs.setCurrentWidget(tab)
         return tab
 
+    def show_kpi(self, name: str) -> None:
+        """Bring the KPIs tab forward with KPI ``name``'s card selected (once the cards are
+        there, when they are still being read)."""
+        tab = self.show_tab("KPIs")
+        if name in tab.cards:  # type: ignore[attr-defined]
+            tab.select(name)  # type: ignore[attr-defined]
+            return
+
+        def select_once() -> None:
+            tab.cardsShown.disconnect(select_once)  # type: ignore[attr-defined]
+            tab.select(name)  # type: ignore[attr-defined]
+
+        tab.cardsShown.connect(select_once)  # type: ignore[attr-defined]
+
     def choose_range(self, key: str) -> None:
         """Pick the range ``key`` ('1h', '24h', '7d', '30d', 'all') as the selector would."""
         index = self.range.findData(key)
