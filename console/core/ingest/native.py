@@ -9,11 +9,9 @@ network, so it is tested on recorded payloads.
 
 from __future__ import annotations
 
-import math
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
 import orjson
@@ -21,6 +19,7 @@ import orjson
 from console.core.analysis.grouping import ExceptionInfo, fingerprint, parse_stack, top_frame
 from console.core.errors import IngestError
 from console.core.events import Event, Kind
+from console.core.ingest import native_fields as fields
 from console.core.ingest.limits import (
     MAX_BREADCRUMBS,
     MAX_EVENTS_PER_REQUEST,
@@ -33,16 +32,6 @@ from console.core.ingest.limits import (
 from console.core.ingest.native_kpi import kpi_event
 
 __all__ = ["DecodedBatch", "Rejection", "decode_native", "decode_native_events"]
-
-# No client measures anything beyond JavaScript's safe integers; larger numbers are garbage
-# (and would not fit SQLite's 64-bit integers).
-_MAX_NUMBER = float(2**53)
-# Timestamps after the year 9999 are refused rather than guessed at.
-_MAX_TIMESTAMP_MS = 253_402_300_800_000
-
-# Numbers below this are taken as seconds since the epoch, not milliseconds: no client
-# reports events from before March 1973 in milliseconds, and several send seconds.
-_SECONDS_CUTOFF = 100_000_000_000
 
 _LEVELS = {
     "critical": "fatal", "fatal": "fatal", "high": "error", "error": "error",
@@ -80,10 +69,6 @@ class DecodedBatch:
     events: list[Event] = field(default_factory=list)
     rejected: list[Rejection] = field(default_factory=list)
     unknown_types: Counter[str] = field(default_factory=Counter)
-
-
-class _Reject(Exception):
-    """Raised inside a kind's decoder to reject one event with a reason."""
 
 
 def decode_native(body: bytes, *, project: str, now_ms: int) -> DecodedBatch:
@@ -128,176 +113,73 @@ def decode_native_events(items: list[Any], *, project: str, now_ms: int) -> Deco
             continue
         try:
             batch.events.append(decoder(item, project, now_ms))
-        except _Reject as exc:
+        except fields.Reject as exc:
             batch.rejected.append(Rejection(index, f"{kind}: {exc}"))
     return batch
-
-
-# --- field readers -------------------------------------------------------------------------
-
-
-def _text(obj: dict[str, Any], key: str, *, required: bool = False, limit: int = 8192) -> str | None:
-    value = obj.get(key)
-    if value is None:
-        if required:
-            raise _Reject(f"'{key}' is required")
-        return None
-    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
-        raise _Reject(f"'{key}' must be a string")
-    text = value if isinstance(value, str) else str(value)
-    if required and not text:
-        raise _Reject(f"'{key}' must not be empty")
-    return clip(text, limit)
-
-
-def _ident(obj: dict[str, Any], key: str) -> str | None:
-    return _text(obj, key, limit=MAX_ID)
-
-
-def _number(obj: dict[str, Any], key: str, *, non_negative: bool = True) -> float | None:
-    value = obj.get(key)
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise _Reject(f"'{key}' must be a number")
-    number = float(value)
-    if not math.isfinite(number) or abs(number) > _MAX_NUMBER:
-        raise _Reject(f"'{key}' must be a finite number within ±2^53")
-    if non_negative and number < 0:
-        raise _Reject(f"'{key}' must not be negative")
-    return number
-
-
-def _obj(obj: dict[str, Any], key: str) -> dict[str, Any]:
-    value = obj.get(key)
-    if value is None:
-        return {}
-    if not isinstance(value, dict):
-        raise _Reject(f"'{key}' must be an object")
-    return value
-
-
-def _timestamp(obj: dict[str, Any], now_ms: int, key: str = "timestamp") -> int:
-    value = obj.get(key)
-    if value is None:
-        return now_ms
-    if isinstance(value, str):
-        try:
-            parsed = datetime.fromisoformat(value)
-        except ValueError:
-            raise _Reject(f"'{key}' is not an ISO 8601 time: {clip(value, 40)!r}") from None
-        if parsed.tzinfo is None:
-            raise _Reject(f"'{key}' has no time zone; send UTC ('Z') or an offset")
-        try:
-            return int(parsed.timestamp() * 1000)
-        except (OverflowError, OSError, ValueError):
-            raise _Reject(f"'{key}' is out of range") from None
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        raise _Reject(f"'{key}' must be milliseconds since the epoch or an ISO 8601 string")
-    if value < 0:
-        raise _Reject(f"'{key}' must not be negative")
-    ms = int(value * 1000) if value < _SECONDS_CUTOFF else int(value)
-    if ms > _MAX_TIMESTAMP_MS:
-        raise _Reject(f"'{key}' is after the year 9999")
-    return ms
-
-
-def _optional_obj(obj: dict[str, Any], key: str) -> dict[str, Any]:
-    """An object read only to fill a filter column: anything else there is ignored, not
-    refused, so events that were accepted before the column existed still are."""
-    value = obj.get(key)
-    return value if isinstance(value, dict) else {}
-
-
-def _optional_ident(*sources: dict[str, Any], key: str) -> str | None:
-    """The first non-empty string ``key`` among ``sources``, clipped; other values are ignored
-    (see :func:`_optional_obj`)."""
-    for source in sources:
-        value = source.get(key)
-        if isinstance(value, str) and value:
-            return clip(value, MAX_ID)
-    return None
-
-
-def _device(device_info: dict[str, Any]) -> str | None:
-    """What the Performance panel calls a device: the model, else the brand."""
-    return _optional_ident(device_info, key="model") or _optional_ident(device_info, key="brand")
-
-
-def _who(obj: dict[str, Any], *fallbacks: dict[str, Any]) -> tuple[str | None, str | None]:
-    session, user = _ident(obj, "sessionId"), _ident(obj, "userId")
-    for extra in fallbacks:
-        session = session or _ident(extra, "sessionId")
-        user = user or _ident(extra, "userId")
-    return session, user
-
-
-def _ms(value: float | None) -> str:
-    return "?" if value is None else f"{value:.0f} ms"
 
 
 # --- one decoder per native type -----------------------------------------------------------
 
 
 def _transaction(item: dict[str, Any], project: str, now_ms: int) -> Event:
-    tx = _obj(item, "transaction")
+    tx = fields.obj(item, "transaction")
     if not tx:
-        raise _Reject("'transaction' object is required")
-    name = _text(tx, "name", required=True, limit=MAX_ID)
-    duration = _number(tx, "duration")
-    start, end = _number(tx, "startTime"), _number(tx, "endTime")
+        raise fields.Reject("'transaction' object is required")
+    name = fields.text(tx, "name", required=True, limit=MAX_ID)
+    duration = fields.number(tx, "duration")
+    start, end = fields.number(tx, "startTime"), fields.number(tx, "endTime")
     if duration is None and start is not None and end is not None:
         duration = max(0.0, end - start)
-    metadata, context = _obj(tx, "metadata"), _obj(tx, "context")
-    session, user = _who(item, context, metadata)
+    metadata, context = fields.obj(tx, "metadata"), fields.obj(tx, "context")
+    session, user = fields.who(item, context, metadata)
     spans_in = tx.get("spans") or []
     if not isinstance(spans_in, list):
-        raise _Reject("'transaction.spans' must be an array")
-    ts = _timestamp(item, now_ms)
+        raise fields.Reject("'transaction.spans' must be an array")
+    ts = fields.timestamp(item, now_ms)
     children: list[tuple[str, dict[str, Any]]] = []
     for position, span in enumerate(spans_in[:MAX_SPANS]):
         if not isinstance(span, dict):
-            raise _Reject(f"'transaction.spans[{position}]' must be an object")
+            raise fields.Reject(f"'transaction.spans[{position}]' must be an object")
         children.append(
             (
                 "spans",
                 {
                     "ts": ts,
                     "project": project,
-                    "span_id": _ident(span, "id"),
-                    "parent_id": _ident(span, "parentId"),
-                    "name": _text(span, "name", limit=MAX_ID),
-                    "op": _ident(span, "op"),
-                    "start_ms": _number(span, "startTime"),
-                    "duration_ms": _number(span, "duration"),
-                    "status": _ident(span, "status"),
+                    "span_id": fields.ident(span, "id"),
+                    "parent_id": fields.ident(span, "parentId"),
+                    "name": fields.text(span, "name", limit=MAX_ID),
+                    "op": fields.ident(span, "op"),
+                    "start_ms": fields.number(span, "startTime"),
+                    "duration_ms": fields.number(span, "duration"),
+                    "status": fields.ident(span, "status"),
                     "data": clip_data(span),
                 },
             )
         )
-    status = _ident(_obj(tx, "result"), "status")
+    status = fields.ident(fields.obj(tx, "result"), "status")
     # The event's own context and deviceInfo (as page loads carry them) come first; SDKs that
     # put everything in the transaction send it in its context or metadata.
-    device_info, outer = _optional_obj(item, "deviceInfo"), _optional_obj(item, "context")
+    device_info, outer = fields.optional_obj(item, "deviceInfo"), fields.optional_obj(item, "context")
     return Event(
         kind=Kind.TRANSACTION,
         project=project,
         timestamp=ts,
         session_id=session,
         user_id=user,
-        summary=f"{name} {_ms(duration)} ({len(children)} spans)",
+        summary=f"{name} {fields.ms(duration)} ({len(children)} spans)",
         columns={
-            "tx_id": _ident(tx, "id"),
+            "tx_id": fields.ident(tx, "id"),
             "name": name,
-            "route": _text(metadata, "url", limit=MAX_ID),
+            "route": fields.text(metadata, "url", limit=MAX_ID),
             "duration_ms": duration,
             "status": status,
             "span_count": len(children),
-            "release": _optional_ident(outer, context, metadata, key="appVersion")
-            or _optional_ident(outer, context, metadata, key="release"),
-            "environment": _optional_ident(outer, context, metadata, key="environment"),
-            "platform": _optional_ident(device_info, context, metadata, key="platform"),
-            "device": _device(device_info),
+            "release": fields.optional_ident(outer, context, metadata, key="appVersion")
+            or fields.optional_ident(outer, context, metadata, key="release"),
+            "environment": fields.optional_ident(outer, context, metadata, key="environment"),
+            "platform": fields.optional_ident(device_info, context, metadata, key="platform"),
+            "device": fields.device(device_info),
         },
         data=clip_data(item),
         children=children,
@@ -305,57 +187,57 @@ def _transaction(item: dict[str, Any], project: str, now_ms: int) -> Event:
 
 
 def _page_load(item: dict[str, Any], project: str, now_ms: int) -> Event:
-    route = _text(item, "url", required=True, limit=MAX_ID)
-    metrics = _obj(item, "metrics")
+    route = fields.text(item, "url", required=True, limit=MAX_ID)
+    metrics = fields.obj(item, "metrics")
     columns: dict[str, Any] = {"route": route}
     for name, column in _PAGE_LOAD_METRICS.items():
-        columns[column] = _number(metrics, name)
+        columns[column] = fields.number(metrics, name)
     if all(columns[c] is None for c in _PAGE_LOAD_METRICS.values()):
-        raise _Reject("'metrics' holds none of the known page-load metrics")
-    context = _obj(item, "context")
-    device_info = _optional_obj(item, "deviceInfo")
-    columns["release"] = _ident(context, "appVersion") or _optional_ident(context, key="release")
-    columns["environment"] = _optional_ident(context, key="environment")
-    columns["platform"] = _optional_ident(device_info, key="platform")
-    columns["device"] = _device(device_info)
-    session, user = _who(item)
+        raise fields.Reject("'metrics' holds none of the known page-load metrics")
+    context = fields.obj(item, "context")
+    device_info = fields.optional_obj(item, "deviceInfo")
+    columns["release"] = fields.ident(context, "appVersion") or fields.optional_ident(context, key="release")
+    columns["environment"] = fields.optional_ident(context, key="environment")
+    columns["platform"] = fields.optional_ident(device_info, key="platform")
+    columns["device"] = fields.device(device_info)
+    session, user = fields.who(item)
     lcp = columns["lcp"]
     return Event(
         kind=Kind.PAGE_LOAD,
         project=project,
-        timestamp=_timestamp(item, now_ms),
+        timestamp=fields.timestamp(item, now_ms),
         session_id=session,
         user_id=user,
-        summary=f"{route} LCP {_ms(lcp)}" if lcp is not None else f"{route} loaded",
+        summary=f"{route} LCP {fields.ms(lcp)}" if lcp is not None else f"{route} loaded",
         columns=columns,
         data=clip_data(item),
     )
 
 
 def _page_view(item: dict[str, Any], project: str, now_ms: int) -> Event:
-    route = _text(item, "url", required=True, limit=MAX_ID)
-    device = _obj(item, "deviceInfo")
-    width, height = _number(device, "screenWidth"), _number(device, "screenHeight")
-    title = _text(item, "title", limit=MAX_ID)
-    session, user = _who(item)
+    route = fields.text(item, "url", required=True, limit=MAX_ID)
+    device = fields.obj(item, "deviceInfo")
+    width, height = fields.number(device, "screenWidth"), fields.number(device, "screenHeight")
+    title = fields.text(item, "title", limit=MAX_ID)
+    session, user = fields.who(item)
     return Event(
         kind=Kind.PAGE_VIEW,
         project=project,
-        timestamp=_timestamp(item, now_ms),
+        timestamp=fields.timestamp(item, now_ms),
         session_id=session,
         user_id=user,
         summary=f"{route} — {title}" if title else str(route),
         columns={
-            "view_id": _ident(item, "id"),
+            "view_id": fields.ident(item, "id"),
             "route": route,
             "title": title,
-            "referrer": _text(item, "referrer", limit=MAX_ID),
-            "platform": _ident(device, "platform"),
-            "brand": _ident(device, "brand"),
-            "model": _ident(device, "model"),
-            "system": _ident(device, "system"),
-            "client_version": _ident(device, "version"),
-            "sdk_version": _ident(device, "SDKVersion"),
+            "referrer": fields.text(item, "referrer", limit=MAX_ID),
+            "platform": fields.ident(device, "platform"),
+            "brand": fields.ident(device, "brand"),
+            "model": fields.ident(device, "model"),
+            "system": fields.ident(device, "system"),
+            "client_version": fields.ident(device, "version"),
+            "sdk_version": fields.ident(device, "SDKVersion"),
             "screen_width": None if width is None else int(width),
             "screen_height": None if height is None else int(height),
         },
@@ -364,22 +246,23 @@ def _page_view(item: dict[str, Any], project: str, now_ms: int) -> Event:
 
 
 def _interaction(item: dict[str, Any], project: str, now_ms: int) -> Event:
-    action = _text(item, "action", required=True, limit=MAX_ID)
-    element, coords = _obj(item, "element"), _obj(item, "coordinates")
-    tag, element_id, text = _ident(element, "tag"), _ident(element, "id"), _text(element, "text", limit=MAX_ID)
-    scroll = _number(item, "scrollPercentage")
+    action = fields.text(item, "action", required=True, limit=MAX_ID)
+    element, coords = fields.obj(item, "element"), fields.obj(item, "coordinates")
+    tag, element_id = fields.ident(element, "tag"), fields.ident(element, "id")
+    text = fields.text(element, "text", limit=MAX_ID)
+    scroll = fields.number(item, "scrollPercentage")
     if action == "scroll":
         summary = f"scroll to {scroll:.0f}%" if scroll is not None else "scroll"
     elif action == "form_submit":
-        summary = f"form_submit #{_ident(_obj(item, 'form'), 'id') or '?'}"
+        summary = f"form_submit #{fields.ident(fields.obj(item, 'form'), 'id') or '?'}"
     else:
         target = f"{tag or ''}#{element_id}" if element_id else (tag or "")
         summary = f"{action} {target} {text!r}" if text else f"{action} {target}"
-    session, user = _who(item)
+    session, user = fields.who(item)
     return Event(
         kind=Kind.INTERACTION,
         project=project,
-        timestamp=_timestamp(item, now_ms),
+        timestamp=fields.timestamp(item, now_ms),
         session_id=session,
         user_id=user,
         summary=summary.strip(),
@@ -388,8 +271,8 @@ def _interaction(item: dict[str, Any], project: str, now_ms: int) -> Event:
             "element_tag": tag,
             "element_id": element_id,
             "element_text": text,
-            "x": _number(coords, "x", non_negative=False),
-            "y": _number(coords, "y", non_negative=False),
+            "x": fields.number(coords, "x", non_negative=False),
+            "y": fields.number(coords, "y", non_negative=False),
             "scroll_percentage": scroll,
         },
         data=clip_data(item),
@@ -397,17 +280,17 @@ def _interaction(item: dict[str, Any], project: str, now_ms: int) -> Event:
 
 
 def _custom_event(item: dict[str, Any], project: str, now_ms: int) -> Event:
-    name = _text(item, "name", required=True, limit=MAX_ID)
-    _obj(item, "properties")
-    session, user = _who(item)
+    name = fields.text(item, "name", required=True, limit=MAX_ID)
+    fields.obj(item, "properties")
+    session, user = fields.who(item)
     return Event(
         kind=Kind.CUSTOM_EVENT,
         project=project,
-        timestamp=_timestamp(item, now_ms),
+        timestamp=fields.timestamp(item, now_ms),
         session_id=session,
         user_id=user,
         summary=str(name),
-        columns={"name": name, "route": _text(_obj(item, "context"), "url", limit=MAX_ID)},
+        columns={"name": name, "route": fields.text(fields.obj(item, "context"), "url", limit=MAX_ID)},
         data=clip_data(item),
     )
 
@@ -421,14 +304,14 @@ def _error_type(message: str, default: str) -> str:
 
 def _error(item: dict[str, Any], project: str, now_ms: int) -> Event:
     kind = item["type"]
-    context = _obj(item, "context")
+    context = fields.obj(item, "context")
     children: list[tuple[str, dict[str, Any]]] = []
-    ts = _timestamp(item, now_ms)
-    session, user = _who(item)
+    ts = fields.timestamp(item, now_ms)
+    session, user = fields.who(item)
     if kind == "network_error":
-        url = _text(item, "url", required=True)
-        method = _ident(item, "method")
-        failure = _text(item, "error") or "failed"
+        url = fields.text(item, "url", required=True)
+        method = fields.ident(item, "method")
+        failure = fields.text(item, "error") or "failed"
         message = f"{method or 'GET'} {url}: {failure}"
         error_type = "NetworkError"
         culprit_hint: str | None = f"{method or 'GET'} {str(url).split('?')[0]}"
@@ -438,26 +321,26 @@ def _error(item: dict[str, Any], project: str, now_ms: int) -> Event:
                 {
                     "ts": ts, "project": project, "session_id": session, "user_id": user,
                     "url": url, "method": method, "status": None,
-                    "duration_ms": _number(item, "duration"), "success": 0, "error": failure,
+                    "duration_ms": fields.number(item, "duration"), "success": 0, "error": failure,
                     "data": None,
                 },
             )
         )
     else:
-        found = _text(item, "message") or _text(item, "reason")
+        found = fields.text(item, "message") or fields.text(item, "reason")
         if not found:
-            raise _Reject("'message' (or 'reason') is required")
+            raise fields.Reject("'message' (or 'reason') is required")
         message = found
         error_type = _error_type(message, "UnhandledRejection" if kind == "unhandled_promise_rejection" else "Error")
         culprit_hint = None
-    stack = _text(item, "stack", limit=MAX_STACK) or ""
+    stack = fields.text(item, "stack", limit=MAX_STACK) or ""
     frames = parse_stack(stack)
     frame = top_frame(frames)
-    route = _text(context, "route", limit=MAX_ID) or _text(context, "url", limit=MAX_ID)
+    route = fields.text(context, "route", limit=MAX_ID) or fields.text(context, "url", limit=MAX_ID)
     if frame is not None:
         culprit = frame.label()
     elif item.get("filename"):
-        culprit = f"{_text(item, 'filename', limit=MAX_ID)}:{_number(item, 'lineno') or 0:.0f}"
+        culprit = f"{fields.text(item, 'filename', limit=MAX_ID)}:{fields.number(item, 'lineno') or 0:.0f}"
     else:
         culprit = culprit_hint or route or ""
     client_fp = item.get("fingerprint")
@@ -465,12 +348,12 @@ def _error(item: dict[str, Any], project: str, now_ms: int) -> Event:
         client_fp = [client_fp]
     elif not (isinstance(client_fp, list) and all(isinstance(p, str) for p in client_fp)):
         client_fp = None
-    severity = _text(item, "severity", limit=MAX_ID) or _text(item, "level", limit=MAX_ID) or "error"
+    severity = fields.text(item, "severity", limit=MAX_ID) or fields.text(item, "level", limit=MAX_ID) or "error"
     level = _LEVELS.get(severity.lower(), "error")
     data = clip_data(item)
     crumbs = data.get("breadcrumbs")
     if crumbs is not None and not isinstance(crumbs, list):
-        raise _Reject("'breadcrumbs' must be an array")
+        raise fields.Reject("'breadcrumbs' must be an array")
     if crumbs and len(crumbs) > MAX_BREADCRUMBS:
         data["breadcrumbs"] = crumbs[-MAX_BREADCRUMBS:]
         data["breadcrumbs_dropped"] = len(crumbs) - MAX_BREADCRUMBS
@@ -487,14 +370,14 @@ def _error(item: dict[str, Any], project: str, now_ms: int) -> Event:
                 message=message,
                 client_fingerprint=client_fp,
             ),
-            "error_id": _ident(item, "id"),
+            "error_id": fields.ident(item, "id"),
             "error_type": error_type,
             "message": message,
             "level": level,
             "culprit": culprit,
             "route": route,
-            "release": _ident(context, "appVersion") or _ident(context, "release"),
-            "environment": _ident(context, "environment"),
+            "release": fields.ident(context, "appVersion") or fields.ident(context, "release"),
+            "environment": fields.ident(context, "environment"),
         },
         data=data,
         children=children,
@@ -502,97 +385,97 @@ def _error(item: dict[str, Any], project: str, now_ms: int) -> Event:
 
 
 def _network_request(item: dict[str, Any], project: str, now_ms: int) -> Event:
-    url = _text(item, "url", required=True)
-    method = _ident(item, "method") or "GET"
-    status = _number(item, "status")
-    duration = _number(item, "duration")
+    url = fields.text(item, "url", required=True)
+    method = fields.ident(item, "method") or "GET"
+    status = fields.number(item, "status")
+    duration = fields.number(item, "duration")
     success = item.get("success")
     if success is None and status is not None:
         success = 200 <= status < 400
-    session, user = _who(item)
+    session, user = fields.who(item)
     status_text = "" if status is None else f" {status:.0f}"
     return Event(
         kind=Kind.NETWORK_REQUEST,
         project=project,
-        timestamp=_timestamp(item, now_ms),
+        timestamp=fields.timestamp(item, now_ms),
         session_id=session,
         user_id=user,
-        summary=f"{method} {clip(str(url), 200)}{status_text} {_ms(duration)}",
+        summary=f"{method} {clip(str(url), 200)}{status_text} {fields.ms(duration)}",
         columns={
             "url": url,
             "method": method,
             "status": None if status is None else int(status),
             "duration_ms": duration,
             "success": None if success is None else int(bool(success)),
-            "error": _text(item, "error"),
+            "error": fields.text(item, "error"),
         },
         data=clip_data(item),
     )
 
 
 def _log(item: dict[str, Any], project: str, now_ms: int) -> Event:
-    message = _text(item, "message", required=True)
-    raw_level = (_text(item, "level", limit=MAX_ID) or "info").lower()
+    message = fields.text(item, "message", required=True)
+    raw_level = (fields.text(item, "level", limit=MAX_ID) or "info").lower()
     level = _LEVELS.get(raw_level, raw_level)
-    session, user = _who(item)
+    session, user = fields.who(item)
     return Event(
         kind=Kind.LOG,
         project=project,
-        timestamp=_timestamp(item, now_ms),
+        timestamp=fields.timestamp(item, now_ms),
         session_id=session,
         user_id=user,
         summary=f"{level}: {clip(str(message), 300)}",
         columns={
             "level": level,
             "message": message,
-            "source": _text(item, "source", limit=MAX_ID),
-            "environment": _ident(item, "environment"),
+            "source": fields.text(item, "source", limit=MAX_ID),
+            "environment": fields.ident(item, "environment"),
         },
         data=clip_data(item),
     )
 
 
 def _analytics(item: dict[str, Any], project: str, now_ms: int) -> Event:
-    name = _text(item, "name", required=True, limit=MAX_ID)
-    props = _obj(item, "properties")
-    ts = _timestamp(item, now_ms)
-    session, user = _who(item)
+    name = fields.text(item, "name", required=True, limit=MAX_ID)
+    props = fields.obj(item, "properties")
+    ts = fields.timestamp(item, now_ms)
+    session, user = fields.who(item)
     columns: dict[str, Any] = {
-        "name": name, "client_event_id": _ident(item, "eventId"), "conversion_type": None,
+        "name": name, "client_event_id": fields.ident(item, "eventId"), "conversion_type": None,
         "value": None, "currency": None, "funnel": None, "step": None, "step_index": None,
     }
     children: list[tuple[str, dict[str, Any]]] = []
     summary = str(name)
     if name == "user_identified":
-        user = _ident(props, "userId") or user
+        user = fields.ident(props, "userId") or user
         if not user:
-            raise _Reject("'properties.userId' (or 'userId') is required to identify a user")
-        _obj(props, "properties")
+            raise fields.Reject("'properties.userId' (or 'userId') is required to identify a user")
+        fields.obj(props, "properties")
         summary = f"identified {user}"
     elif name == "conversion":
-        columns["conversion_type"] = _ident(props, "type")
-        columns["value"] = _number(props, "value", non_negative=False)
-        columns["currency"] = _ident(props, "currency")
+        columns["conversion_type"] = fields.ident(props, "type")
+        columns["value"] = fields.number(props, "value", non_negative=False)
+        columns["currency"] = fields.ident(props, "currency")
         value = "" if columns["value"] is None else f" {columns['value']:g} {columns['currency'] or ''}"
         summary = f"conversion {columns['conversion_type'] or ''}{value}".rstrip()
     elif name == "funnel_step":
-        columns["funnel"] = _text(props, "funnel", required=True, limit=MAX_ID)
-        columns["step"] = _text(props, "step", required=True, limit=MAX_ID)
-        index = _number(props, "stepIndex")
+        columns["funnel"] = fields.text(props, "funnel", required=True, limit=MAX_ID)
+        columns["step"] = fields.text(props, "step", required=True, limit=MAX_ID)
+        index = fields.number(props, "stepIndex")
         columns["step_index"] = None if index is None else int(index)
         summary = f"funnel {columns['funnel']}: {columns['step']}"
     elif name in ("experiment_assignment", "experiment_goal"):
-        experiment = _text(props, "experimentId", required=True, limit=MAX_ID)
-        variant = _text(props, "variant", required=name == "experiment_assignment", limit=MAX_ID)
-        user = _ident(props, "userId") or user
+        experiment = fields.text(props, "experimentId", required=True, limit=MAX_ID)
+        variant = fields.text(props, "variant", required=name == "experiment_assignment", limit=MAX_ID)
+        user = fields.ident(props, "userId") or user
         common = {"ts": ts, "project": project, "experiment": experiment, "variant": variant,
                   "user_id": user, "session_id": session}
         if name == "experiment_assignment":
             children.append(("experiment_assignments", common))
             summary = f"{experiment}: assigned {variant}"
         else:
-            goal = _text(props, "goal", required=True, limit=MAX_ID)
-            columns["value"] = _number(props, "value", non_negative=False)
+            goal = fields.text(props, "goal", required=True, limit=MAX_ID)
+            columns["value"] = fields.number(props, "value", non_negative=False)
             children.append(("experiment_goals", {**common, "goal": goal, "value": columns["value"]}))
             summary = f"{experiment}: goal {goal} ({variant or 'no variant'})"
     return Event(
@@ -609,35 +492,35 @@ def _analytics(item: dict[str, Any], project: str, now_ms: int) -> Event:
 
 
 def _experiment(item: dict[str, Any], project: str, now_ms: int) -> Event:
-    key = _text(item, "id", required=True, limit=MAX_ID)
+    key = fields.text(item, "id", required=True, limit=MAX_ID)
     variants = item.get("variants")
     if not isinstance(variants, list) or not variants:
-        raise _Reject("'variants' must be a non-empty array")
+        raise fields.Reject("'variants' must be a non-empty array")
     shares = []
     for position, variant in enumerate(variants):
         if not isinstance(variant, dict):
-            raise _Reject(f"'variants[{position}]' must be an object")
-        label = _text(variant, "name", required=True, limit=MAX_ID)
-        weight = _number(variant, "weight")
+            raise fields.Reject(f"'variants[{position}]' must be an object")
+        label = fields.text(variant, "name", required=True, limit=MAX_ID)
+        weight = fields.number(variant, "weight")
         shares.append(f"{label} {weight:g}" if weight is not None else str(label))
     goals = item.get("goals", [])
     if not isinstance(goals, list) or not all(isinstance(g, str) for g in goals):
-        raise _Reject("'goals' must be an array of goal names")
+        raise fields.Reject("'goals' must be an array of goal names")
     return Event(
         kind=Kind.EXPERIMENT,
         project=project,
-        timestamp=_timestamp(item, now_ms),
+        timestamp=fields.timestamp(item, now_ms),
         summary=f"experiment {key} ({' / '.join(shares)})",
-        columns={"experiment": key, "name": _text(item, "name", limit=MAX_ID)},
+        columns={"experiment": key, "name": fields.text(item, "name", limit=MAX_ID)},
         data=clip_data(item),
     )
 
 
 def _kpi(item: dict[str, Any], project: str, now_ms: int) -> Event:
     try:
-        return kpi_event(item, project=project, timestamp=_timestamp(item, now_ms))
+        return kpi_event(item, project=project, timestamp=fields.timestamp(item, now_ms))
     except ValueError as exc:
-        raise _Reject(str(exc)) from None
+        raise fields.Reject(str(exc)) from None
 
 
 _DECODERS: dict[str, Callable[[dict[str, Any], str, int], Event]] = {
