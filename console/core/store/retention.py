@@ -60,10 +60,11 @@ def apply_retention(conn: sqlite3.Connection, policy: RetentionPolicy, *, now_ms
     oldest events in proportion to how far the store is over (at least a tenth of them,
     at most one chunk), so a store over its size shrinks step by step towards the limit.
     """
+    cutoff = now_ms - int(policy.max_age_days * 86_400_000)
+    _drop_alert_history_before(conn, cutoff)
     first = conn.execute("SELECT min(id) FROM events").fetchone()[0]
     if first is None:
         return None
-    cutoff = now_ms - int(policy.max_age_days * 86_400_000)
     (aged,) = conn.execute("SELECT max(id) FROM events WHERE received < ?", (cutoff,)).fetchone()
     reason = "age"
     if aged is not None:
@@ -92,6 +93,18 @@ def apply_retention(conn: sqlite3.Connection, policy: RetentionPolicy, *, now_ms
         (now_ms, reason, up_to, rows, oldest),
     )
     return RetentionRun(reason, up_to, rows, more)
+
+
+def _drop_alert_history_before(conn: sqlite3.Connection, cutoff: int) -> None:
+    """Drop alert transitions (and their delivery attempts) older than the events kept, but
+    each rule's latest one: a rule firing for longer than that still says since when."""
+    keep_latest = "SELECT max(id) FROM alert_events GROUP BY rule_id"
+    conn.execute(
+        "DELETE FROM alert_deliveries WHERE alert_event_id IN"
+        f" (SELECT id FROM alert_events WHERE ts < ? AND id NOT IN ({keep_latest}))",
+        (cutoff,),
+    )
+    conn.execute(f"DELETE FROM alert_events WHERE ts < ? AND id NOT IN ({keep_latest})", (cutoff,))
 
 
 def _drop_sessions_before(conn: sqlite3.Connection, oldest: int | None) -> None:

@@ -90,3 +90,23 @@ def test_size_drops_the_oldest_until_under_the_limit(
     # Oldest first: what is left is the newest arrivals.
     assert conn.execute("SELECT max(id) FROM events").fetchone() == (1080,)
     conn.close()
+
+
+def test_alert_history_older_than_the_events_kept_goes_but_each_rules_latest_stays(store_path: Path) -> None:
+    now = 100 * DAY
+    fill(store_path, [], [])
+    conn = sqlite3.connect(store_path, isolation_level=None)
+    transitions = [(1, now - 30 * DAY), (1, now - 20 * DAY), (1, now - 1 * DAY), (2, now - 25 * DAY), (2, now - 20 * DAY)]
+    for rule, ts in transitions:
+        conn.execute(
+            "INSERT INTO alert_events (rule_id, rule_name, severity, ts, from_state, to_state, threshold, detail,"
+            " notified, reason) VALUES (?, 'r', 'warning', ?, 'normal', 'firing', 1, '', 1, '')", (rule, ts))
+    conn.execute("INSERT INTO alert_deliveries (alert_event_id, channel, attempt, ts, ok, detail)"
+                 " VALUES (1, 'webhook', 1, ?, 1, '')", (now - 30 * DAY,))
+    conn.close()
+    assert run(store_path, RetentionPolicy(max_age_days=14), now) is None  # no events: nothing else to do
+    conn = sqlite3.connect(store_path)
+    kept = conn.execute("SELECT rule_id, ts FROM alert_events ORDER BY id").fetchall()
+    assert kept == [(1, now - 1 * DAY), (2, now - 20 * DAY)]  # rule 2's latest stays, however old
+    assert conn.execute("SELECT count(*) FROM alert_deliveries").fetchone() == (0,)
+    conn.close()
