@@ -124,6 +124,41 @@ def test_typed_filters_are_read_and_a_wrong_one_is_explained(qtbot, store, jobs)
     assert tab.problem.isVisibleTo(tab) and "cannot read the filter 'colour is red'" in tab.problem.text()
 
 
+def test_a_typed_filter_may_name_a_property_with_a_space_or_a_dot(qtbot, store, jobs):
+    def checkout(user: str, at: int, properties: dict[str, str]) -> dict[str, Any]:
+        return {"type": "custom_event", "name": "checkout_done", "properties": properties,
+                "timestamp": at, "sessionId": f"s-{user}", "userId": user}
+
+    store.write([*analytics_payloads(T0),
+                 checkout("u9", T0 + 1, {"plan type": "gold", "utm.source": "ad", "a=b": "c"}),
+                 checkout("u10", T0 + 2, {"plan type": "free", "utm.source": "mail, spring", "a=b": "d"})])
+    tab = events_tab(qtbot, jobs)
+    tab.picker.set_ref(CHECKOUT)
+
+    def typed(text: str) -> list[float]:
+        tab.picker.filters.setText(text)
+        with qtbot.waitSignal(tab.seriesShown, timeout=10_000):
+            tab.refresh()
+        assert not tab.problem.isVisibleTo(tab), tab.problem.text()
+        return curve(tab.chart, "all")
+
+    # As breakdown_keys offers it (a space needs no quotes), and quoted.
+    assert typed("properties.plan type = gold") == [1, 0, 0, 0, 0, 0]
+    assert typed('properties."plan type" = free') == [1, 0, 0, 0, 0, 0]
+    assert typed('properties."utm.source" = ad') == [1, 0, 0, 0, 0, 0]
+    assert typed('properties."utm.source" = "mail, spring", properties.plan type != gold') == [1, 0, 0, 0, 0, 0]
+    assert typed('properties."a=b" = c') == [1, 0, 0, 0, 0, 0]
+    # The completer offers each key as it must be typed, and completes the filter being typed.
+    offered = tab.picker.filters.completer().model().stringList()
+    assert {"properties.plan type", 'properties."utm.source"', 'properties."a=b"'} <= set(offered)
+    completer = tab.picker.filters.completer()
+    tab.picker.filters.setText("platform = ios, properties.utm")
+    assert completer.splitPath(tab.picker.filters.text()) == ["properties.utm"]
+    index = completer.model().index(offered.index('properties."utm.source"'), 0)
+    assert completer.pathFromIndex(index) == 'platform = ios, properties."utm.source" '
+    assert "quote" in tab.picker.filters.toolTip().lower() and 'properties."utm.source"' in tab.picker.filters.toolTip()
+
+
 def test_page_views_per_route_and_top_clicks_sit_beside_the_chart(qtbot, store, jobs):
     store.write(analytics_payloads(T0))
     tab = events_tab(qtbot, jobs)

@@ -73,6 +73,7 @@ def test_the_funnel_shows_the_users_counted_at_each_step_and_their_conversion(qt
     assert "5 users entered, 2 converted (40.0%)" in tab.caption.text()
     # Saved first, then the funnel the app's funnel_step events made by themselves.
     assert cells(tab.funnels) == [["Checkout", "3", "saved"], ["onboarding", "2", "discovered"]]
+    assert tab.status.text().startswith("2 funnels (1 discovered) · test range · ")  # worded as the other tabs
     assert not tab.group_table.isVisibleTo(tab)
 
 
@@ -165,3 +166,40 @@ def test_the_models_pass_qtmodeltester(qtmodeltester, qtbot, store, jobs):
         tab.choose("Checkout", breakdown="platform")
     for model in (tab.funnels, tab.steps, tab.groups):
         qtmodeltester.check(model, force_py=True)
+
+
+def test_the_editor_gives_back_a_funnel_whose_filters_hold_separators(qtbot):
+    """A step filtered on a property with a space, a quoted dotted one and a value with a
+    comma (as an app's funnel may be) opens in the editor and saves unchanged."""
+    from console.core.analysis.product.refs import PropertyFilter
+    from console.gui.analytics.funnel_editor import FunnelEditor
+    from console.gui.analytics.ref_picker import PickerChoices
+
+    step = EventRef("event", "checkout_done", filters=(
+        PropertyFilter("properties.plan type", "eq", "gold, annual"),
+        PropertyFilter('properties."utm.source"', "ne", "ad"),
+    ))
+    funnel = FunnelDefinition(name="Odd", steps=(EventRef("page_view", INDEX), step), window_ms=3_600_000, id=4)
+    editor = FunnelEditor(choices=PickerChoices(), existing=funnel)
+    qtbot.addWidget(editor)
+    shown = editor.rows[1].picker.filters.text()
+    assert shown == 'properties.plan type = "gold, annual", properties."utm.source" != ad'
+    assert editor.problem_text() == ""
+    assert editor.buttons.button(QDialogButtonBox.StandardButton.Save).isEnabled()
+    assert editor.definition() == funnel
+
+
+@SHOWN  # the tab is shown, to be laid out
+def test_the_step_tables_headings_are_whole_in_a_narrow_window(qtbot, store, jobs):
+    filled(store)
+    tab = open_tab(qtbot, jobs)
+    tab.resize(900, 600)
+    tab.show()
+    qtbot.waitExposed(tab)
+    with qtbot.waitSignal(tab.resultShown, timeout=10_000):
+        tab.choose("Checkout")
+    header = tab.step_table.horizontalHeader()
+    last = tab.steps.columnCount() - 1
+    text = tab.steps.headerData(last, Qt.Orientation.Horizontal)
+    qtbot.waitUntil(lambda: header.sectionSize(last) >= header.fontMetrics().horizontalAdvance(text))
+    assert sum(header.sectionSize(i) for i in range(last + 1)) <= tab.step_table.viewport().width()  # no scrolling

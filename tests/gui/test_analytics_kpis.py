@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -74,7 +75,7 @@ def test_a_card_shows_the_hand_computed_value_status_and_trend(qtbot, store, job
     assert list(tab.cards) == ["Checkout conversion", "Order value", "Page views"]
     card = tab.cards["Checkout conversion"]
     assert card.value.text() == "60 %"
-    assert card.target.text() == "target ≥ 70 %"
+    assert card.target.text() == "target ≥ 70 % · warning level"
     assert card.status.text() == "below target"
     assert LEVEL_COLOURS["warning"][0] in card.status.styleSheet()
     assert card.trend.text() == "▲ +20.0 % vs previous"
@@ -84,12 +85,64 @@ def test_a_card_shows_the_hand_computed_value_status_and_trend(qtbot, store, job
     assert views.trend.text() == "▲ +400.0 % vs previous"
     # The sparkline: page views per 10-minute bucket, each user in their own.
     assert views.data.values.tolist() == [2, 2, 2, 2, 1, 1]
-    assert views.line.getData()[1].tolist() == [2, 2, 2, 2, 1, 1]
+    # Drawn as the report draws a count: its running total, climbing to the card's value.
+    assert views.line.getData()[1].tolist() == [2, 4, 6, 8, 9, 10]
     order = tab.cards["Order value"]
-    assert (order.value.text(), order.status.text()) == ("150 CNY", "on target")
+    # Money to the cent, as the Conversions tab sums it (not "150 CNY").
+    assert (order.value.text(), order.status.text()) == ("150.50 CNY", "on target")
+    assert order.target.text() == "target ≥ 120.00 CNY"
     assert order.data.value.value == pytest.approx(150.5)
     assert LEVEL_COLOURS["ok"][0] in order.status.styleSheet()
-    assert tab.status.text().startswith("1 of 3 KPIs on target")
+    assert tab.status.text().startswith("1 of 3 KPIs on target · test range · ")  # worded as the other tabs
+
+
+def test_a_value_below_target_is_never_green_even_above_the_warning_line(qtbot, store, jobs):
+    # 60 % against a 70 % target, the warning line at 55 %: below target, no threshold
+    # crossed. The badge says "below target", so it is amber as in the report, not green.
+    short = replace(CONVERSION, name="Short of target", warning=55.0, critical=50.0)
+    filled(store, kpis=(short,))
+    tab = open_tab(qtbot, jobs)
+    card = tab.cards["Short of target"]
+    assert card.data.value.level == "ok" and card.status.text() == "below target"
+    assert LEVEL_COLOURS["warning"][0] in card.status.styleSheet()
+    assert LEVEL_COLOURS["ok"][0] not in card.status.styleSheet()
+    assert card.target.text() == "target ≥ 70 %"  # no threshold crossed
+
+
+@SHOWN  # the tab is shown, to be laid out
+def test_cards_reflow_to_the_width_rather_than_being_cut_off(qtbot, store, jobs):
+    filled(store)
+    tab = open_tab(qtbot, jobs)
+    tab.resize(1400, 600)
+    tab.show()
+    qtbot.waitExposed(tab)
+    qtbot.waitUntil(lambda: tab.columns == 4)  # four across a wide tab
+    tab.resize(640, 600)
+    qtbot.waitUntil(lambda: tab.columns < 3)
+    qtbot.wait(50)  # the layout settles
+
+    def whole(card) -> bool:
+        right = card.mapTo(tab.scroll.viewport(), card.rect().topRight()).x()
+        return card.isVisible() and right <= tab.scroll.viewport().width()
+
+    assert all(whole(card) for card in tab.cards.values())
+    assert not tab.scroll.horizontalScrollBar().isVisible()
+
+
+def test_a_sparkline_holds_against_the_target_only_what_compares_with_it(qtbot, store, jobs):
+    # Per-bucket page views (at most 2) would sit far under a range target of 8 and look
+    # short of it while the card is on target; unique users per bucket do not add up to the
+    # range's at all. As in the report: a count climbs to its target; users get no target line.
+    views = replace(PAGE_VIEWS, name="Views", target=8.0)
+    users = KpiDefinition(name="Visitors", formula="unique_users", ref=EventRef("page_view"), target=5.0)
+    filled(store, kpis=(views, users, CONVERSION))
+    tab = open_tab(qtbot, jobs)
+    count = tab.cards["Views"]
+    assert count.status.text() == "on target" and count.target_line.isVisible()
+    assert count.line.getData()[1][-1] == 10 and count.target_line.value() == 8.0
+    assert not tab.cards["Visitors"].target_line.isVisible()
+    rate = tab.cards["Checkout conversion"]
+    assert rate.target_line.isVisible() and rate.target_line.value() == 70.0
 
 
 def test_cards_are_recomputed_only_when_their_refresh_frequency_comes_round(qtbot, store, jobs):
@@ -180,6 +233,33 @@ def test_the_editor_shows_only_the_fields_of_the_formula(qtbot):
     assert shown() == set()
 
 
+def test_a_kpi_opened_in_the_editor_saves_unchanged(qtbot):
+    """Every digit of a target and its thresholds survives the form (not "1.23457e+06")."""
+    revenue = replace(ORDER_VALUE, target=1_234_567.0, warning=12_345.678, critical=0.125, higher_is_better=True,
+                      id=7)
+    editor = KpiEditor(choices=PickerChoices(), existing=revenue)
+    qtbot.addWidget(editor)
+    assert (editor.target.text(), editor.warning.text(), editor.critical.text()) == ("1234567", "12345.678", "0.125")
+    assert editor.problem_text() == ""
+    assert editor.definition() == revenue
+    ratio = replace(CONVERSION, unit="", id=8)  # a rate an app defined without a unit
+    editor = KpiEditor(choices=PickerChoices(), existing=ratio)
+    qtbot.addWidget(editor)
+    assert editor.unit.currentText() == "" and editor.definition() == ratio
+
+
+def test_the_percent_the_editor_suggests_for_a_rate_goes_with_it(qtbot):
+    editor = KpiEditor(choices=PickerChoices(catalog=(("conversion", "purchase", 2),)))
+    qtbot.addWidget(editor)
+    editor.formula.setCurrentIndex(editor.formula.findData("rate"))
+    assert editor.unit.currentText() == "%"
+    editor.formula.setCurrentIndex(editor.formula.findData("sum"))
+    assert editor.unit.currentText() == ""  # a sum of values is not a percentage
+    editor.unit.setCurrentText("%")  # the user's own choice stays
+    editor.formula.setCurrentIndex(editor.formula.findData("count"))
+    assert editor.unit.currentText() == "%"
+
+
 @SHOWN  # the editor is shown
 def test_a_kpi_made_in_the_editor_is_saved_and_gets_its_card(qtbot, store, jobs):
     from console.gui.own_writer import OwnWriter
@@ -250,4 +330,4 @@ def test_a_kpi_alerts_link_opens_its_card(qtbot, store, open_window):
         window._open_alert_link("kpi", "Order value")  # noqa: SLF001 - what the alert's link button calls
     assert window.stack.currentWidget() is window.analytics
     assert window.analytics.tabs.currentWidget() is tab
-    assert tab.selected == "Order value" and tab.cards["Order value"].value.text() == "150 CNY"
+    assert tab.selected == "Order value" and tab.cards["Order value"].value.text() == "150.50 CNY"

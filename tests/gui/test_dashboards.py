@@ -23,9 +23,9 @@ def page_view(route: str, *, session: str = "s-1", user: str = "u-1", platform: 
             "userId": user, "deviceInfo": {"platform": platform}}
 
 
-def conversion(value: float, *, session: str = "s-1") -> dict:
+def conversion(value: float, *, session: str = "s-1", currency: str = "CNY") -> dict:
     return {"type": "event", "name": "conversion", "sessionId": session, "userId": "u-1",
-            "properties": {"type": "purchase", "value": value, "currency": "CNY"}}
+            "properties": {"type": "purchase", "value": value, "currency": currency}}
 
 
 def stored(path) -> list:
@@ -81,7 +81,7 @@ def test_the_default_dashboard_shows_what_the_store_holds(qtbot, store, open_win
     assert [view.selector.itemText(i) for i in range(view.selector.count())] == ["Overview"]
     assert figure(window, "Page views (24 h)") == "4"
     assert figure(window, "Conversions (24 h)") == "2"
-    assert figure(window, "Conversion value (24 h)") == "149.50"
+    assert figure(window, "Conversion value (24 h)") == "149.50 CNY"  # the currency the values are in
     assert figure(window, "Errors / min") == "1"
     assert figure(window, "Sessions (24 h)") == "2"
     assert figure(window, "Events / min") == "7"
@@ -233,3 +233,103 @@ def test_the_editor_gives_back_every_widget_it_opens_unchanged(qapp):
         assert editor.problem_text() == "", widget.title
         assert editor.widget() == widget
         editor.deleteLater()
+
+
+def test_a_kpi_card_reads_in_the_kpis_unit_and_is_not_green_below_target(qtbot, store):
+    """A KPI on a dashboard (format "number", as the editor suggests) shows its own unit,
+    money to the cent, and a value short of its target is not an "ok" in green."""
+    from console.core.analysis.product.dashboard import Dashboard, Widget
+    from console.core.analysis.product.kpi import KpiDefinition
+    from console.core.analysis.product.refs import EventRef
+    from console.core.store.kpi_queries import save_kpi
+    from console.gui.dashboards.card import LEVEL_COLOURS
+    from console.gui.dashboards.grid import DashboardGrid
+    from console.gui.jobs import StoreJobs
+    from tests.gui.support import now_ms
+
+    store.write([page_view("pages/index/index", session=f"s-{i}", user=f"u-{i}") for i in range(4)])
+    store.write([conversion(100.0, session="s-0"), conversion(50.5, session="s-1")])
+    revenue = KpiDefinition(name="Revenue", formula="sum", ref=EventRef("conversion", "purchase"), field="value",
+                            unit="CNY", target=120.0)
+    # 1 buyer (u-1 made both purchases) of 4 visitors: 25 %, under the 70 % target, above the
+    # 20 % warning line.
+    buyers = KpiDefinition(name="Buyers", formula="rate", rate_of="users", ref=EventRef("conversion", "purchase"),
+                           denominator=EventRef("page_view"), unit="%", target=70.0, warning=20.0, critical=10.0)
+    for kpi in (revenue, buyers):
+        store.writer.run_sync(lambda conn, kpi=kpi: save_kpi(conn, kpi, now_ms=now_ms()))
+    board = Dashboard(name="KPIs", widgets=(
+        Widget(kind="card", title="Revenue", kpi="Revenue", range="24h", format="number", row=0, col=0),
+        Widget(kind="card", title="Buyers", kpi="Buyers", range="24h", format="number", row=0, col=1),
+    ))
+    jobs = StoreJobs(db_path=store.path)
+    jobs.start()
+    try:
+        grid = DashboardGrid(jobs=jobs)
+        qtbot.addWidget(grid)
+        with qtbot.waitSignal(grid.answered, timeout=10_000):
+            grid.show_dashboard(board)
+        money = grid.tile_titled("Revenue").content
+        assert money.value_label.text() == "150.50 CNY"  # not "150"
+        assert money.detail_label.text() == "target 120.00 CNY · on target"
+        rate = grid.tile_titled("Buyers").content
+        assert rate.value_label.text() == "25 %"
+        assert rate.detail_label.text() == "target 70 % · below target"
+        assert rate.badge_label.text() == "below target"  # not "ok"
+        assert LEVEL_COLOURS["warning"] in rate.badge_label.styleSheet()
+    finally:
+        jobs.stop()
+
+
+def test_a_widget_filter_may_name_a_property_with_a_space_or_a_dot_and_the_help_says_so(qapp):
+    from console.core.analysis.product.dashboard import Dashboard
+    from console.gui.dashboards.editor import WidgetEditor
+
+    editor = WidgetEditor(dashboard=Dashboard(name="Campaigns"))
+    try:
+        choose(editor.source, "event")
+        editor.name.setCurrentText("checkout_done")
+        help_text = editor.filters.table.toolTip()
+        assert 'properties."utm.source"' in help_text and "entry_route" in help_text
+        assert "properties.plan type" in help_text
+        editor.filters.add_filter('properties."utm.source"', "eq", "ad")
+        editor.filters.add_filter("properties.plan type", "ne", "free")
+        assert editor.problem_text() == ""
+        keys = [f.key for f in editor.widget().measure.ref.filters]
+        assert keys == ['properties."utm.source"', "properties.plan type"]
+    finally:
+        editor.deleteLater()
+
+
+def test_conversion_value_in_two_currencies_says_it_adds_them_up(qtbot, store, open_window):
+    store.write([conversion(129.0, session="s-0"), conversion(9.99, session="s-1", currency="USD")])
+    window = open_window(store.path)
+    qtbot.waitUntil(lambda: saved_and_shown(window), timeout=10_000)
+    tile = view_of(window).grid.tile_titled("Conversion value (24 h)")
+    assert tile.content.value_label.text() == "138.99"  # no one currency to name
+    assert tile.content.detail_label.text() == "adds CNY + USD together: filter by currency"
+
+
+def test_a_narrow_tile_drops_its_caption_before_cutting_its_title(qtbot):
+    from console.gui.dashboards.card import CardContent
+    from console.gui.dashboards.tile import WidgetTile
+
+    widget = next(w for w in DEFAULT_DASHBOARD.widgets if w.title == "Conversion value (24 h)")
+    tile = WidgetTile(widget, CardContent(widget))
+    qtbot.addWidget(tile)
+    tile.setAttribute(Qt.WidgetAttribute.WA_DontShowOnScreen)
+    tile.resize(400, 118)
+    tile.show()
+    qtbot.waitExposed(tile)
+
+    def title_fits() -> bool:
+        label = tile.title_label
+        ink = label.fontMetrics().boundingRect(label.text()).right() + 1
+        return ink <= label.width()
+
+    assert tile.caption_label.isVisible() and tile.title_label.text() == "Conversion value (24 h)" and title_fits()
+    tile.resize(230, 118)  # a quarter of a window at its smallest
+    qtbot.waitUntil(lambda: not tile.caption_label.isVisible() and title_fits())
+    assert tile.title_label.text() == "Conversion value (24 h)"
+    assert "last 24 h" in tile.title_label.toolTip()  # what the caption said
+    tile.resize(140, 118)
+    qtbot.waitUntil(lambda: tile.title_label.text().endswith("…") and title_fits())

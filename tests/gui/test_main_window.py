@@ -2,6 +2,9 @@
 
 import time
 
+import pytest
+from PySide6.QtCore import Qt
+
 from console.core.store.retention import RetentionPolicy
 from tests.gui.conftest import os_thread_names
 from tests.gui.support import FilledStore, log_payload, now_ms
@@ -87,3 +90,29 @@ def test_closing_the_window_leaves_no_thread_running(qtbot, store, open_window):
         time.sleep(0.01)
     assert "lookout.reader" not in os_thread_names()
     window.shutdown()  # a second stop is harmless
+
+
+@pytest.mark.qt_log_ignore("propagateSizeHints")
+def test_analytics_and_dashboard_timers_run_only_while_their_panel_is_on_screen(qtbot, store, open_window):
+    window = open_window(store.path)
+    window.setAttribute(Qt.WidgetAttribute.WA_DontShowOnScreen)
+    window.show()
+    view = window.overview.dashboard
+    qtbot.waitUntil(lambda: view.is_ready and bool(view.grid.tiles), timeout=10_000)
+    analytics = window.analytics._refresh  # noqa: SLF001 - the timers are what is checked
+
+    def dashboard_timers() -> list[bool]:
+        return [view._relist_timer.isActive()] + [tile._timer.isActive() for tile in view.grid.tiles]  # noqa: SLF001
+
+    qtbot.waitUntil(lambda: all(dashboard_timers()))
+    assert not analytics.isActive()  # the Analytics panel is not on screen
+    window.show_panel("analytics")
+    qtbot.waitUntil(analytics.isActive)
+    assert not any(dashboard_timers())  # the Overview is hidden behind it
+    window.show_panel("logs")
+    assert not analytics.isActive() and not any(dashboard_timers())
+    window.show_panel("overview")
+    qtbot.waitUntil(lambda: all(dashboard_timers()))
+    assert not analytics.isActive()
+    window.shutdown()
+    assert not analytics.isActive() and not any(dashboard_timers())

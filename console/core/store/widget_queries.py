@@ -20,7 +20,7 @@ import numpy.typing as npt
 from console.core.analysis.product.dashboard import RANGES, Widget
 from console.core.analysis.product.refs import Measure
 from console.core.store.kpi_queries import kpi_named, kpi_series, kpi_value
-from console.core.store.occurrences import measure_series, measure_value
+from console.core.store.occurrences import measure_series, measure_value, selection_sql
 
 __all__ = ["WidgetData", "period_text", "widget_data"]
 
@@ -43,7 +43,9 @@ class WidgetData:
     for a card without a trend); ``previous_y`` is the previous period's series for a chart
     compared with it, plotted at ``series_x``. ``no_data_reason`` says why there is nothing to
     show when the range holds nothing. ``status``, ``level``, ``target`` and ``unit`` are a
-    KPI widget's (see :class:`~console.core.analysis.product.kpi.KpiValue`).
+    KPI widget's (see :class:`~console.core.analysis.product.kpi.KpiValue`); ``unit`` is also
+    the currency of conversion values when they share one, and ``currencies`` lists them
+    when they do not (the figure then adds amounts of different currencies together).
     """
 
     value: float | None
@@ -59,6 +61,7 @@ class WidgetData:
     level: str | None = None
     target: float | None = None
     unit: str = ""
+    currencies: tuple[str, ...] = ()
 
 
 def period_text(range_name: str) -> str:
@@ -203,6 +206,17 @@ def _kpi_data(conn: sqlite3.Connection, widget: Widget, now_ms: int) -> WidgetDa
     )
 
 
+def _currencies(conn: sqlite3.Connection, widget: Widget, start_ms: int, end_ms: int) -> tuple[str, ...]:
+    """The currencies of the conversion values a widget's statistic is taken of, sorted
+    (none for other widgets, or values sent without a currency)."""
+    measure = widget.measure
+    if measure is None or measure.ref.source != "conversion" or measure.field != "value":
+        return ()
+    sql, params = selection_sql(measure.ref, start_ms, end_ms, field="value", breakdown="currency")
+    rows = conn.execute(f"SELECT DISTINCT grp FROM ({sql}) WHERE value IS NOT NULL AND grp IS NOT NULL", params)
+    return tuple(sorted(str(currency) for (currency,) in rows))
+
+
 def widget_data(conn: sqlite3.Connection, widget: Widget, now_ms: int) -> WidgetData:
     """What ``widget`` shows at ``now_ms``: its range is ``[now_ms - span, now_ms)``, the
     previous one the equal range before it."""
@@ -219,5 +233,7 @@ def widget_data(conn: sqlite3.Connection, widget: Widget, now_ms: int) -> Widget
         x, y = _read_series(widget, conn, first, now_ms)
         if widget.kind == "chart" and comparing:
             previous_y = _read_series(widget, conn, first - span, now_ms - span)[1]
+    currencies = _currencies(conn, widget, now_ms - span, now_ms)
     return WidgetData(value, previous, _change(value, previous), x, y, previous_y, bucket, widget.metric_label(),
-                      _no_data(widget, value, y))
+                      _no_data(widget, value, y), unit=currencies[0] if len(currencies) == 1 else "",
+                      currencies=currencies if len(currencies) > 1 else ())

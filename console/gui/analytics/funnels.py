@@ -119,6 +119,10 @@ class FunnelsTab(QWidget):
         self.chart = FunnelChart()
         self.steps = StepTableModel()
         self.step_table = short_table(self.steps, rows=4)
+        # The longest heading: kept whole, the other columns share what is left.
+        steps_header = self.step_table.horizontalHeader()
+        steps_header.setStretchLastSection(False)
+        steps_header.setSectionResizeMode(self.steps.columnCount() - 1, QHeaderView.ResizeMode.ResizeToContents)
         self.groups = BreakdownModel()
         self.group_table = short_table(self.groups)
         self.group_table.setMinimumHeight(120)
@@ -221,7 +225,7 @@ class FunnelsTab(QWidget):
         count = len(answer.funnels)
         discovered = sum(1 for f in answer.funnels if f.discovered)
         self.status.setText(
-            f"{count:,} funnel{'s' if count != 1 else ''} ({discovered:,} discovered) · {self._span.label}"
+            f"{count:,} funnel{'s' if count != 1 else ''} ({discovered:,} discovered) · {self._span.label.lower()}"
             f" · computed in {answer.seconds * 1000:.0f} ms" if count else "no funnels yet"
         )
         self._enable()

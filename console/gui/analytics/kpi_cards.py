@@ -1,5 +1,6 @@
 """One KPI on screen: :class:`KpiCard` shows its name, value with unit, target, status in
-the level's colour, the trend against the previous period and a sparkline of the range.
+the level's colour, the trend against the previous period and a sparkline of the range
+(drawn as the report draws it, :func:`~console.core.analysis.product.kpi.chart_line`).
 
 The numbers come from :func:`~console.core.store.kpi_queries.kpi_value` and
 :func:`~console.core.store.kpi_queries.kpi_series` (judged by the core); the card only
@@ -18,7 +19,13 @@ from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QMouseEvent
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
-from console.core.analysis.product.kpi import KpiDefinition, KpiValue, format_change, format_kpi_value
+from console.core.analysis.product.kpi import (
+    KpiDefinition,
+    KpiValue,
+    chart_line,
+    format_change,
+    format_kpi_value,
+)
 
 __all__ = ["LEVEL_COLOURS", "KpiCard", "KpiCardData", "status_colour", "target_text", "trend_text"]
 
@@ -42,15 +49,15 @@ class KpiCardData:
 
 
 def status_colour(value: KpiValue) -> tuple[str, str]:
-    """The (text, background) colours of a value's status: its level's, or, without
-    thresholds, green on target, amber off it, grey without a target or data."""
-    if value.level is not None:
-        return LEVEL_COLOURS.get(value.level, LEVEL_COLOURS[None])
+    """The (text, background) colours of a value's status, as the report colours it: green
+    on target; off target, the warning or critical level's once a threshold is crossed, else
+    amber (never green: a value below its target is not fine because it is above the warning
+    line); without a target, its level's, or grey."""
     if value.status == "on target":
         return LEVEL_COLOURS["ok"]
     if value.status in ("below target", "above target"):
-        return LEVEL_COLOURS["warning"]
-    return LEVEL_COLOURS[None]
+        return LEVEL_COLOURS["critical" if value.level == "critical" else "warning"]
+    return LEVEL_COLOURS.get(value.level, LEVEL_COLOURS[None])
 
 
 def target_text(kpi: KpiDefinition) -> str:
@@ -167,6 +174,7 @@ class KpiCard(QFrame):
         value = data.value
         if value is None:
             self.value.setText("—")
+            self.target.setText(target_text(self.kpi))
             self.status.setText("cannot compute")
             self.status.setStyleSheet(self._badge(LEVEL_COLOURS["critical"]))
             self.trend.setText(data.problem or "")
@@ -174,25 +182,32 @@ class KpiCard(QFrame):
             self.line.setData([], [])
             return
         self.value.setText(format_kpi_value(value.value, self.kpi.unit))
+        # Off target, the badge is amber whether or not a threshold is crossed: say which.
+        crossed = value.level if value.level in ("warning", "critical") else None
+        self.target.setText(target_text(self.kpi) + (f" · {crossed} level" if crossed else ""))
         self.status.setText(value.status)
         self.status.setStyleSheet(self._badge(status_colour(value)))
         self.trend.setText(trend_text(value))
         good = _trend_good(value)
         self.trend.setStyleSheet(f"color: {'#5f6368' if good is None else '#137333' if good else '#c5221f'};")
         xs = data.starts.astype(np.float64) / 1000
-        finite = np.isfinite(data.values)
-        self.line.setData(xs, data.values, connect="finite")
-        if self.kpi.target is not None and finite.any():
-            self.target_line.setPos(self.kpi.target)
+        # As the report draws it: a count or sum climbs to its value (and its target), a
+        # per-bucket unique-user count is not held against the range's target.
+        ys, with_target = chart_line(self.kpi, data.values)
+        target = self.kpi.target if with_target else None
+        finite = np.isfinite(ys)
+        self.line.setData(xs, ys, connect="finite")
+        if target is not None and finite.any():
+            self.target_line.setPos(target)
             self.target_line.show()
         else:
             self.target_line.hide()
         if xs.size:
             self.spark.setXRange(float(xs[0]), float(xs[-1]), padding=0.02)
         if finite.any():
-            low, high = float(np.nanmin(data.values)), float(np.nanmax(data.values))
-            if self.kpi.target is not None:
-                low, high = min(low, self.kpi.target), max(high, self.kpi.target)
+            low, high = float(np.nanmin(ys)), float(np.nanmax(ys))
+            if target is not None:
+                low, high = min(low, target), max(high, target)
             margin = (high - low) * 0.1 or max(abs(high) * 0.1, 1.0)
             self.spark.setYRange(low - margin, high + margin, padding=0)
 

@@ -30,7 +30,7 @@ from console.core.analysis.product.kpi import FORMULA_LABELS, FORMULAS, QUANTILE
 from console.core.analysis.product.refs import FIELDS, EventRef
 from console.gui.analytics.ref_picker import EventRefPicker, PickerChoices
 
-__all__ = ["KpiEditor", "number_or_none"]
+__all__ = ["KpiEditor", "number_or_none", "number_text"]
 
 _USES_REF = frozenset({"count", "unique_users", "rate", "sum", "percentile"})
 _USES_FIELD = frozenset({"sum", "percentile"})
@@ -46,6 +46,13 @@ def number_or_none(text: str, what: str) -> float | None:
         return float(text)
     except ValueError:
         raise ValueError(f"the {what} must be a number (or left empty)") from None
+
+
+def number_text(value: float) -> str:
+    """``value`` as the form shows it, every digit kept (``1234567``, ``12345.678``): a KPI
+    opened and saved as it is keeps its target."""
+    text = repr(float(value))
+    return text.removesuffix(".0")
 
 
 class KpiEditor(QDialog):
@@ -128,10 +135,12 @@ class KpiEditor(QDialog):
         layout.addWidget(self.problem)
         layout.addWidget(self.buttons)
 
+        self._suggested_percent = False  # the unit reads "%" because a rate was chosen
         if existing is not None:
             self._show(existing)
-        self._formula_chosen()
-        self.formula.currentIndexChanged.connect(self._formula_chosen)
+        # A KPI opened as it is keeps its unit, even a rate's empty one.
+        self._formula_chosen(suggest_unit=existing is None)
+        self.formula.currentIndexChanged.connect(lambda _index: self._formula_chosen())
         self.ref.changed.connect(self._ref_changed)
         for edit in (self.name, self.description, self.target, self.warning, self.critical):
             edit.textChanged.connect(self._check)
@@ -155,7 +164,7 @@ class KpiEditor(QDialog):
             self.quantile.setCurrentIndex(max(0, self.quantile.findData(kpi.quantile)))
         self.unit.setCurrentText(kpi.unit)
         for edit, value in ((self.target, kpi.target), (self.warning, kpi.warning), (self.critical, kpi.critical)):
-            edit.setText("" if value is None else f"{value:g}")
+            edit.setText("" if value is None else number_text(value))
         self.higher_is_better.setChecked(kpi.higher_is_better)
         self.refresh.setValue(kpi.refresh_s)
 
@@ -166,16 +175,20 @@ class KpiEditor(QDialog):
     def _set_row_visible(self, widget: QWidget, visible: bool) -> None:
         self.form.setRowVisible(widget, visible)
 
-    @Slot()
-    def _formula_chosen(self, *_args: object) -> None:
+    def _formula_chosen(self, *, suggest_unit: bool = True) -> None:
         formula = self.chosen_formula
         self._set_row_visible(self.ref, formula in _USES_REF)
         self._set_row_visible(self.denominator, formula == "rate")
         self._set_row_visible(self.rate_of, formula == "rate")
         self._set_row_visible(self.field, formula in _USES_FIELD)
         self._set_row_visible(self.quantile, formula == "percentile")
-        if formula in ("rate", "error_rate") and not self.unit.currentText():
+        percent = formula in ("rate", "error_rate")
+        if suggest_unit and percent and not self.unit.currentText():
             self.unit.setCurrentText("%")
+            self._suggested_percent = True
+        elif suggest_unit and not percent and self._suggested_percent and self.unit.currentText() == "%":
+            self.unit.setCurrentText("")  # the "%" was ours, for a rate: a count or sum is not one
+            self._suggested_percent = False
         self._ref_changed()
 
     @Slot()

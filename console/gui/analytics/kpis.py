@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtCore import QEvent, QObject, Qt, Signal, Slot
 from PySide6.QtWidgets import (
     QFileDialog,
     QGridLayout,
@@ -145,6 +145,10 @@ class KpisTab(QWidget):
         holder_layout.addWidget(self.grid_host)
         holder_layout.addStretch(1)
         scroll.setWidget(holder)
+        self.scroll = scroll
+        self.columns = _COLUMNS
+        # Cards reflow to the width: four across a wide window, fewer rather than cut off.
+        scroll.viewport().installEventFilter(self)
         self.body = Explained(scroll)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 8, 0, 0)
@@ -234,6 +238,7 @@ class KpisTab(QWidget):
             data = answer.cards.get(kpi.name)
             if data is not None:
                 card.show_data(data)
+        self._reflow()
         for gone in set(self._read_at) - set(names):
             del self._read_at[gone]
         if self.selected not in self.cards:
@@ -248,7 +253,7 @@ class KpisTab(QWidget):
                 if card.data is not None and card.data.value is not None and card.data.value.on_target
             )
             self.status.setText(
-                f"{on_target} of {len(names)} KPI{'s' if len(names) != 1 else ''} on target · {self._span.label}"
+                f"{on_target} of {len(names)} KPI{'s' if len(names) != 1 else ''} on target · {self._span.label.lower()}"
                 f" · computed in {answer.seconds * 1000:.0f} ms"
             )
         self._enable()
@@ -260,7 +265,7 @@ class KpisTab(QWidget):
         self.cards = {}
         for card in old.values():
             self.grid.removeWidget(card)
-        for index, kpi in enumerate(kpis):
+        for kpi in kpis:
             card = old.pop(kpi.name, None)
             if card is None:
                 card = KpiCard(kpi)
@@ -268,11 +273,34 @@ class KpisTab(QWidget):
                 card.activated.connect(lambda name: self.open_editor(self._kpi_named(name)))
             card.set_selected(kpi.name == self.selected)
             self.cards[kpi.name] = card
-            self.grid.addWidget(card, index // _COLUMNS, index % _COLUMNS)
         for card in old.values():
             card.deleteLater()
+        self._place(self._fitting_columns())
+
+    def _fitting_columns(self) -> int:
+        """As many columns (up to four) as the widest card's minimum fits in the width."""
+        need = max((card.minimumSizeHint().width() for card in self.cards.values()), default=0)
+        spacing = self.grid.spacing()
+        return max(1, min(_COLUMNS, (self.scroll.viewport().width() + spacing) // (max(need, 1) + spacing)))
+
+    def _place(self, columns: int) -> None:
+        self.columns = columns
+        for card in self.cards.values():
+            self.grid.removeWidget(card)
+        for index, card in enumerate(self.cards.values()):
+            self.grid.addWidget(card, index // columns, index % columns)
         for column in range(_COLUMNS):
-            self.grid.setColumnStretch(column, 1)
+            self.grid.setColumnStretch(column, 1 if column < columns else 0)
+
+    def _reflow(self) -> None:
+        columns = self._fitting_columns()
+        if columns != self.columns:
+            self._place(columns)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Resize and watched is self.scroll.viewport():
+            self._reflow()
+        return super().eventFilter(watched, event)
 
     # --- selecting, editing, deleting -----------------------------------------------------
 

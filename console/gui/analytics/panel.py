@@ -30,7 +30,7 @@ from __future__ import annotations
 import time
 
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
-from PySide6.QtGui import QShowEvent
+from PySide6.QtGui import QHideEvent, QShowEvent
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QTabWidget, QVBoxLayout, QWidget
 
 from console.gui.analytics.conversions import ConversionsTab
@@ -193,9 +193,11 @@ class AnalyticsPanel(QWidget):
         return tab
 
     def start(self) -> None:
-        """Read the shown tab once and refresh it every few seconds while the panel is visible."""
+        """Read the shown tab once and refresh it every few seconds while the panel is
+        visible (the timer runs only then)."""
         self._running = True
-        self._refresh.start(self._refresh_ms)
+        if self.isVisible():
+            self._refresh.start(self._refresh_ms)
         self._read_current()
 
     def stop(self) -> None:
@@ -238,7 +240,13 @@ class AnalyticsPanel(QWidget):
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
+        if self._running:
+            self._refresh.start(self._refresh_ms)
         self._read_current()
+
+    def hideEvent(self, event: QHideEvent) -> None:
+        super().hideEvent(event)
+        self._refresh.stop()  # another panel is on screen (or the window is hidden)
 
     @Slot(int)
     def _range_chosen(self, _index: int) -> None:

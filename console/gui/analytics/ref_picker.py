@@ -3,8 +3,9 @@ picked from what the store holds.
 
 :class:`EventRefPicker` is a source, a name within it (offered from
 :func:`~console.core.store.occurrences.event_catalog`, or typed) and property filters typed
-as ``platform = ios, properties.plan != free, route ~ cart`` (``~`` is "contains"), the keys
-completed from :func:`~console.core.store.occurrences.breakdown_keys`. The funnel editor's
+as ``platform = ios, properties.plan != free, route ~ cart`` (``~`` is "contains"; the typed
+form is :mod:`console.gui.analytics.filter_text`'s), the keys completed from
+:func:`~console.core.store.occurrences.breakdown_keys`. The funnel editor's
 steps, the KPI editor's numerator and denominator and the Events tab use it. What it offers
 is read once, off the GUI thread, by :func:`load_choices` and handed in as
 :class:`PickerChoices`.
@@ -12,11 +13,10 @@ is read once, off the GUI thread, by :func:`load_choices` and handed in as
 
 from __future__ import annotations
 
-import re
 import sqlite3
 from dataclasses import dataclass, field
 
-from PySide6.QtCore import QStringListModel, Qt, Signal, Slot
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QStringListModel, Qt, Signal, Slot
 from PySide6.QtWidgets import QComboBox, QCompleter, QHBoxLayout, QLineEdit, QWidget
 
 from console.core.analysis.product.refs import (
@@ -28,14 +28,12 @@ from console.core.analysis.product.refs import (
     check_key,
 )
 from console.core.store.occurrences import breakdown_keys, event_catalog
+from console.gui.analytics.filter_text import filters_text, parse_filters, typed_key
 
-__all__ = ["ANY", "EventRefPicker", "PickerChoices", "filters_text", "load_choices", "parse_filters"]
+__all__ = ["ANY", "EventRefPicker", "FilterKeyCompleter", "PickerChoices", "filters_text", "load_choices", "parse_filters"]
 
 #: How a picker shows "no name": every occurrence of the source counts.
 ANY = "(any)"
-_OPS = (("!=", "ne"), ("~", "contains"), ("=", "eq"))
-_SIGNS = {"eq": "=", "ne": "!=", "contains": "~"}
-_FILTER = re.compile(r"^\s*([^=!~\s]+)\s*(!=|~|=)\s*(.*?)\s*$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,7 +63,8 @@ def load_choices(conn: sqlite3.Connection) -> PickerChoices:
 
 
 def _usable(source: str, key: str) -> bool:
-    """Whether a filter or breakdown can name ``key`` (a property called "my key" cannot)."""
+    """Whether a filter or breakdown can name ``key`` (``breakdown_keys`` leaves out the
+    properties no key can name; this guards against the rest)."""
     try:
         check_key(source, key)
     except ValueError:
@@ -73,27 +72,18 @@ def _usable(source: str, key: str) -> bool:
     return True
 
 
-def parse_filters(source: str, text: str) -> tuple[PropertyFilter, ...]:
-    """``platform = ios, properties.plan != free`` as filters of ``source``; ValueError saying
-    which part is wrong."""
-    found: list[PropertyFilter] = []
-    for part in (p for p in text.split(",") if p.strip()):
-        match = _FILTER.match(part)
-        if match is None:
-            raise ValueError(f"cannot read the filter {part.strip()!r}: write key = value, key != value or key ~ text")
-        key, sign, value = match.groups()
-        if not value:
-            raise ValueError(f"the filter {part.strip()!r} has no value")
-        op = next(name for s, name in _OPS if s == sign)
-        item = PropertyFilter(key=key, op=op, value=value)
-        item.check(source)
-        found.append(item)
-    return tuple(found)
+class FilterKeyCompleter(QCompleter):
+    """Completes the key of the filter being typed, the last after a comma: the earlier
+    filters stay as they are."""
 
+    def splitPath(self, path: str) -> list[str]:
+        return [path.rpartition(",")[2].lstrip()]
 
-def filters_text(filters: tuple[PropertyFilter, ...]) -> str:
-    """The typed form of ``filters`` (what :func:`parse_filters` reads back)."""
-    return ", ".join(f"{f.key} {_SIGNS[f.op]} {f.value}" for f in filters)
+    def pathFromIndex(self, index: QModelIndex | QPersistentModelIndex) -> str:
+        widget = self.widget()
+        typed = widget.text() if isinstance(widget, QLineEdit) else ""
+        before, comma, _last = typed.rpartition(",")
+        return f"{before}{comma}{' ' if comma else ''}{super().pathFromIndex(index)} "
 
 
 class EventRefPicker(QWidget):
@@ -123,7 +113,7 @@ class EventRefPicker(QWidget):
         self.filters.setPlaceholderText("filters: platform = ios, properties.plan != free")
         self.filters.setClearButtonEnabled(True)
         self._keys = QStringListModel(self)
-        completer = QCompleter(self._keys, self)
+        completer = FilterKeyCompleter(self._keys, self)
         completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
         completer.setFilterMode(Qt.MatchFlag.MatchContains)
         self.filters.setCompleter(completer)
@@ -212,8 +202,12 @@ class EventRefPicker(QWidget):
             self.name.setItemData(self.name.count() - 1, f"{count:,} in the store", Qt.ItemDataRole.ToolTipRole)
         self.name.lineEdit().setPlaceholderText(NAME_MEANS[source])
         self.name.blockSignals(False)
-        self._keys.setStringList(list(self._choices.keys.get(source, ())))
+        # Offered as they are typed: a property whose name holds a separator comes quoted.
+        keys = [typed_key(key) for key in self._choices.keys.get(source, ())]
+        self._keys.setStringList(keys)
         self.filters.setToolTip(
-            "Comma-separated: key = value, key != value, key ~ text (contains).\nKeys of "
-            f"{SOURCE_LABELS[source].lower()}: " + ", ".join(self._choices.keys.get(source, ())[:30])
+            "Comma-separated: key = value, key != value, key ~ text (contains).\n"
+            'Quote a property whose name holds a dot or , = ! ~: properties."utm.source" = ad;\n'
+            'a value holding a comma: title = "Shoes, socks".\n'
+            f"Keys of {SOURCE_LABELS[source].lower()}: " + ", ".join(keys[:30])
         )

@@ -14,6 +14,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from console.core.analysis.product.dashboard import Widget, format_value
+from console.core.analysis.product.kpi import format_kpi_value
 from console.core.analysis.vitals import MIN_SAMPLE, THRESHOLDS, Rating, rate
 from console.core.store.widget_queries import WidgetData
 from console.gui.dashboards.chart import isolated
@@ -50,6 +51,17 @@ def _describe_sample(sample: int | None) -> str:
         return ""
     loads = f"{sample:,} load" + ("" if sample == 1 else "s")
     return f"{loads} — too few for a rating" if sample < MIN_SAMPLE else f"p75 of {loads}"
+
+
+def _figure(widget: Widget, data: WidgetData, value: float | None) -> str:
+    """A value in the widget's format; a KPI's in "number" (what the editor suggests for one)
+    reads as its KPIs-tab card does, in the KPI's own unit: ``20.2 %``, ``44,671.90 CNY``."""
+    if widget.kpi is not None and widget.format == "number":
+        return format_kpi_value(value, data.unit)
+    text = format_value(value, widget.format)
+    if widget.format == "currency" and data.unit and value is not None:
+        return f"{text} {data.unit}"  # the one currency the values are in
+    return text
 
 
 class CardContent(TileContent):
@@ -105,7 +117,7 @@ class CardContent(TileContent):
         return describe_range(widget.range)
 
     def show_data(self, widget: Widget, data: WidgetData, sample: int | None = None) -> None:
-        self.value_label.setText(format_value(data.value, widget.format))
+        self.value_label.setText(_figure(widget, data, data.value))
         self.value_label.setToolTip(data.label)
         detail, colour = self._detail(widget, data, sample)
         self.detail_label.setText(detail)
@@ -116,11 +128,15 @@ class CardContent(TileContent):
             self._draw(data.series_y)
 
     def _detail(self, widget: Widget, data: WidgetData, sample: int | None) -> tuple[str, str]:
-        """The line under the figure: the KPI's target, the change, how many loads a rated
-        p75 is of, or why the range is empty."""
+        """The line under the figure: the KPI's target, that values of several currencies
+        are added up, the change, how many loads a rated p75 is of, or why the range is empty."""
         if widget.kpi is not None and data.target is not None:
             status = f" · {data.status}" if data.status else ""
-            return f"target {format_value(data.target, widget.format)}{status}", TONE_COLOURS["flat"]
+            return f"target {_figure(widget, data, data.target)}{status}", TONE_COLOURS["flat"]
+        if data.currencies:
+            # The Conversions tab sums each currency on its own; one figure cannot.
+            mixed = " + ".join(data.currencies)
+            return f"adds {mixed} together: filter by currency", TONE_COLOURS["bad"]
         change = describe_change(data.change, widget.range) if widget.comparison == "previous" else ""
         if data.no_data_reason and not data.change:
             return data.no_data_reason, TONE_COLOURS["flat"]  # nothing now, nor before: say so
@@ -138,6 +154,9 @@ class CardContent(TileContent):
     def _judge(widget: Widget, data: WidgetData, sample: int | None) -> tuple[str | None, str | None]:
         """A badge: a KPI's level, or the Web Vitals rating of a p75 (of enough values)."""
         if widget.kpi is not None:
+            if data.level == "ok" and data.status in ("below target", "above target"):
+                # No threshold crossed, but off target: not an "ok" in green (the KPIs tab's amber).
+                return str(data.status), LEVEL_COLOURS["warning"]
             if data.level in LEVEL_COLOURS:
                 return str(data.level), LEVEL_COLOURS[str(data.level)]
             return None, None

@@ -1,7 +1,8 @@
 """The widget editor's property filters: rows of key, operator and value.
 
-A key is a typed column of the source (``route``, ``platform`` …), ``properties.<name>``,
-``data.<path>`` or ``session.<column>``; the core's
+A key is a typed column of the source (``route``, ``platform`` …), ``properties.<name>``
+(a name with a dot quoted: ``properties."utm.source"``), ``data.<path>`` or
+``session.<column>``; the core's
 :class:`~console.core.analysis.product.refs.PropertyFilter` checks it when the widget is
 made, and the editor shows its reason.
 """
@@ -70,7 +71,10 @@ class FilterTable(QWidget):
         """The source's own columns, offered in the key column's tooltip."""
         self._keys = tuple(keys)
         self.table.setToolTip(
-            "Key: " + ", ".join(self._keys) + ", properties.<name>, data.<path> or session.platform|device|release"
+            "Key: " + ", ".join(self._keys) + ", properties.<name>, data.<path> or"
+            " session.platform|device|release|entry_route.\nA name may hold spaces (properties.plan type);"
+            ' quote one that holds a dot: properties."utm.source" (unquoted, a dot goes one level down:'
+            " properties.address.city)."
         )
 
     def set_filters(self, filters: Sequence[PropertyFilter]) -> None:

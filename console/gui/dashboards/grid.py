@@ -133,8 +133,8 @@ class DashboardGrid(QWidget):
         ]
 
     def tile_titled(self, title: str) -> WidgetTile | None:
-        """The first tile whose heading reads ``title``."""
-        return next((t for t in self.tiles if t.title_label.text() == title), None)
+        """The first tile headed ``title`` (its widget's label, whether or not it fits)."""
+        return next((t for t in self.tiles if t.widget.label() == title), None)
 
     # --- showing a dashboard ----------------------------------------------------------------
 

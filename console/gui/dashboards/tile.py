@@ -13,7 +13,7 @@ from __future__ import annotations
 import time
 
 from PySide6.QtCore import Qt, QTimer, Signal, Slot
-from PySide6.QtGui import QAction, QShowEvent
+from PySide6.QtGui import QAction, QHideEvent, QResizeEvent, QShowEvent
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
@@ -108,7 +108,7 @@ class WidgetTile(QFrame):
         self.menu_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
         self.menu_button.setMenu(self.menu)
 
-        heading = QHBoxLayout()
+        heading = self.heading = QHBoxLayout()
         heading.setContentsMargins(0, 0, 0, 0)
         heading.setSpacing(6)
         heading.addWidget(self.title_label, 1)
@@ -126,18 +126,49 @@ class WidgetTile(QFrame):
         layout.addLayout(heading)
         layout.addWidget(self.body, 1)
 
+        self._started = False
         self._timer = QTimer(self)
         self._timer.setObjectName("lookout.gui.dashboards.widget-refresh")
         self._timer.setInterval(widget.refresh_s * 1000)
         self._timer.timeout.connect(self._tick)
 
+    # --- the heading --------------------------------------------------------------------------
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self.fit_heading()
+
+    def fit_heading(self) -> None:
+        """Fit the title beside the caption and the menu: in a narrow tile the caption goes
+        (the title's tooltip keeps it), then the title ends in "…" rather than being cut
+        through a letter."""
+        title, caption = self.widget.label(), self.caption_label.text()
+        for label in (self.title_label, self.caption_label):
+            label.ensurePolished()  # measured in the style sheet's font
+        spacing = self.heading.spacing()
+        left, _top, right, _bottom = self.layout().getContentsMargins()
+        room = self.width() - left - right - self.menu_button.sizeHint().width() - spacing
+        metrics = self.title_label.fontMetrics()
+        # The glyphs' ink, which can overhang the advance (a bold ")"), and a pixel of air.
+        needed = max(metrics.horizontalAdvance(title), metrics.boundingRect(title).right() + 1) + 2
+        fits_caption = needed + spacing + self.caption_label.sizeHint().width() <= room
+        self.caption_label.setVisible(fits_caption)
+        shown = title if fits_caption or needed <= room else metrics.elidedText(
+            title, Qt.TextElideMode.ElideRight, max(room, 0))
+        self.title_label.setText(shown)
+        tip = self.widget.metric_label()
+        self.title_label.setToolTip(tip if fits_caption else f"{title}\n{tip} · {caption}")
+
     # --- life -------------------------------------------------------------------------------
 
     def start(self) -> None:
-        """Refresh every ``refresh_s`` from now on (only while on screen)."""
-        self._timer.start()
+        """Refresh every ``refresh_s`` from now on, while on screen (the timer runs only then)."""
+        self._started = True
+        if self.isVisible():
+            self._timer.start()
 
     def stop(self) -> None:
+        self._started = False
         self._timer.stop()
 
     def set_moves(self, allowed: frozenset[str]) -> None:
@@ -147,9 +178,15 @@ class WidgetTile(QFrame):
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
+        if self._started:
+            self._timer.start()
         stale = self._answered_at is not None and time.monotonic() - self._answered_at >= self.widget.refresh_s
         if stale:
             self.refreshDue.emit()
+
+    def hideEvent(self, event: QHideEvent) -> None:
+        super().hideEvent(event)
+        self._timer.stop()  # showEvent asks again if what it shows has gone stale
 
     @Slot()
     def _tick(self) -> None:

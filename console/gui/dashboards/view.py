@@ -18,7 +18,7 @@ from dataclasses import replace
 from typing import Any
 
 from PySide6.QtCore import QPoint, Qt, QTimer, Signal, Slot
-from PySide6.QtGui import QShowEvent
+from PySide6.QtGui import QHideEvent, QShowEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
@@ -134,7 +134,7 @@ class DashboardView(QWidget):
         self._relist_timer = QTimer(self)
         self._relist_timer.setObjectName("lookout.gui.dashboards.relist")
         self._relist_timer.setInterval(_RELIST_MS)
-        self._relist_timer.timeout.connect(lambda: self.relist() if self.isVisible() else None)
+        self._relist_timer.timeout.connect(self.relist)  # runs only while on screen
         self.grid.widgetAction.connect(self._widget_action)
         self.grid.answered.connect(self._grid_answered)
         jobs.done.connect(self._on_done)
@@ -169,7 +169,8 @@ class DashboardView(QWidget):
         """List the dashboards and keep the shown one's widgets refreshing."""
         self._running = True
         self.grid.start()
-        self._relist_timer.start()
+        if self.isVisible():
+            self._relist_timer.start()
         self.relist()
 
     def stop(self) -> None:
@@ -183,8 +184,14 @@ class DashboardView(QWidget):
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
-        if self._running and self._listed:
-            self.relist()
+        if self._running:
+            self._relist_timer.start()
+            if self._listed:
+                self.relist()
+
+    def hideEvent(self, event: QHideEvent) -> None:
+        super().hideEvent(event)
+        self._relist_timer.stop()  # read again when shown
 
     def choose(self, name: str) -> None:
         """Show the dashboard called ``name`` (ignored when there is none)."""

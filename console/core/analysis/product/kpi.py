@@ -16,6 +16,7 @@ every KPI of a range for the report files (:mod:`console.core.analysis.product.r
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, fields
 from datetime import UTC, datetime
 from typing import Any
@@ -28,7 +29,8 @@ from console.core.analysis.product.refs import FIELDS, EventRef, Measure
 
 __all__ = [
     "FORMULAS", "FORMULA_LABELS", "LEVELS", "QUANTILES", "RATE_OF", "STATUSES", "KpiDefinition", "KpiReport",
-    "KpiReportRow", "KpiValue", "format_change", "format_kpi_value", "iso_minute", "judge", "parse_duration_s",
+    "KpiReportRow", "KpiValue", "chart_line", "format_change", "format_kpi_value", "is_currency", "iso_minute", "judge",
+    "parse_duration_s",
 ]
 
 FORMULA_LABELS: dict[str, str] = {
@@ -50,6 +52,8 @@ _MAX_DESCRIPTION = 2000
 _MAX_UNIT = 20
 _MAX_REFRESH_S = 7 * 86_400
 _MAX_ID = 2**63 - 1  # SQLite's largest row id
+_CURRENCY_CODE = re.compile(r"[A-Z]{3}")
+_CURRENCY_SIGNS = frozenset({"¥", "$", "€", "£", "₩", "₹", "元"})
 
 
 def _string(value: Any, key: str, limit: int) -> str:
@@ -233,11 +237,19 @@ def judge(kpi: KpiDefinition, value: float | None, previous: float | None, *, sa
     return KpiValue(kpi, value, previous, change, delta, status, level, sample)
 
 
+def is_currency(unit: str) -> bool:
+    """Whether ``unit`` names money: an ISO 4217 code (``CNY``, ``USD``) or a currency sign."""
+    return bool(_CURRENCY_CODE.fullmatch(unit)) or unit in _CURRENCY_SIGNS
+
+
 def format_kpi_value(value: float | None, unit: str = "") -> str:
-    """A value as a card shows it: ``1,234``, ``3.52 %``, ``2,140 ms``; ``—`` for none."""
+    """A value as a card shows it: ``1,234``, ``3.52 %``, ``2,140 ms``, money to the cent as
+    the Conversions tab sums it (``150.50 CNY``); ``—`` for none."""
     if value is None or not math.isfinite(value):
         return "—"
     size = abs(value)
+    if is_currency(unit):
+        return f"{value:,.2f} {unit}"
     if value == int(value) and size < 1e15:
         text = f"{int(value):,}"
     elif size >= 100:
@@ -247,6 +259,18 @@ def format_kpi_value(value: float | None, unit: str = "") -> str:
     else:
         text = f"{value:,.2f}" if size >= 0.01 else f"{value:.3g}"
     return f"{text} {unit}" if unit else text
+
+
+def chart_line(kpi: KpiDefinition, values: npt.ArrayLike) -> tuple[npt.NDArray[np.float64], bool]:
+    """What a chart of ``kpi`` draws of its per-bucket ``values``, and whether its target
+    belongs on it: a count or a sum as its running total, which ends at the range's value, so
+    the target is the goal it climbs to; unique users per bucket do not add up to the range's,
+    so they get no target; rates, percentiles and error rates are compared with the target
+    bucket by bucket. The report's charts and the KPI cards' sparklines draw this."""
+    series = np.asarray(values, dtype=np.float64)
+    if kpi.formula in ("count", "sum"):
+        return np.cumsum(np.nan_to_num(series)), True
+    return series, kpi.formula != "unique_users"
 
 
 def format_change(change: float | None) -> str:

@@ -16,12 +16,11 @@ import math
 import re
 from datetime import UTC, datetime
 
-import numpy as np
-
 from console.core.analysis.product.kpi import (
     KpiReport,
     KpiReportRow,
     KpiValue,
+    chart_line,
     format_change,
     format_kpi_value,
     parse_duration_s,
@@ -121,13 +120,13 @@ def _points(row: KpiReportRow, end_ms: int) -> tuple[list[tuple[float, float]], 
     kpi = row.value.kpi
     bucket = int(row.starts[1] - row.starts[0]) if len(row.starts) > 1 else end_ms - int(row.starts[0])
     per = f"per {_span_text(bucket)}"
+    drawn, with_target = chart_line(kpi, row.values)
     if kpi.formula in ("count", "sum"):
-        totals = np.cumsum(np.nan_to_num(row.values))
         ends = [min(float(at) + bucket, end_ms) for at in row.starts.tolist()]
-        points = [(float(row.starts[0]), 0.0), *zip(ends, totals.tolist(), strict=True)] if len(ends) else []
-        return points, "running total", True
+        points = [(float(row.starts[0]), 0.0), *zip(ends, drawn.tolist(), strict=True)] if len(ends) else []
+        return points, "running total", with_target
     middles = [float(at) + bucket / 2 for at in row.starts.tolist()]
-    return list(zip(middles, row.values.tolist(), strict=True)), per, kpi.formula != "unique_users"
+    return list(zip(middles, drawn.tolist(), strict=True)), per, with_target
 
 
 def _svg_text(text: str) -> str:

@@ -8,6 +8,7 @@ import pytest
 
 from console.core.analysis.product.kpi import (
     KpiDefinition,
+    chart_line,
     format_change,
     format_kpi_value,
     judge,
@@ -142,6 +143,16 @@ def test_judge_change_against_the_previous_period() -> None:
 
 def test_formatting() -> None:
     assert [format_kpi_value(v, u) for v, u in ((1234.0, ""), (3.5238, "%"), (2140.0, "ms"), (None, "%"),
-                                                (45.25, "CNY"), (0.004, ""))] == [
-        "1,234", "3.52 %", "2,140 ms", "—", "45.2 CNY", "0.004"]
+                                                (45.25, "CNY"), (0.004, ""), (44671.9, "USD"), (5000.0, "¥"),
+                                                (12.5, "ABCD"))] == [
+        "1,234", "3.52 %", "2,140 ms", "—", "45.25 CNY", "0.004", "44,671.90 USD", "5,000.00 ¥", "12.5 ABCD"]
     assert [format_change(c) for c in (12.54, -3.0, 0.0, None)] == ["+12.5 %", "−3.0 %", "0 %", "—"]
+
+
+def test_a_chart_draws_a_count_as_its_running_total_and_users_without_a_target() -> None:
+    views = KpiDefinition(name="Views", formula="count", ref=CART, target=8)
+    drawn, with_target = chart_line(views, [2.0, float("nan"), 3.0])
+    assert drawn.tolist() == [2.0, 2.0, 5.0] and with_target
+    users = KpiDefinition(name="Visitors", formula="unique_users", ref=CART, target=5)
+    assert chart_line(users, [2.0, 3.0])[0].tolist() == [2.0, 3.0] and not chart_line(users, [2.0])[1]
+    assert chart_line(CONVERSION, [1.5, 4.0])[0].tolist() == [1.5, 4.0] and chart_line(CONVERSION, [1.0])[1]

@@ -150,3 +150,24 @@ def test_every_default_widget_reads_a_nearly_empty_store(writer: StoreWriter, st
     # The log is an event that arrived in the last minute; there is no error and no session.
     assert [data.no_data_reason is None for data in shown][:3] == [True, False, False]
     assert shown[1].no_data_reason == "no error in the last minute" and shown[1].value == 0.0
+
+
+def purchase(ts: int, value: float, currency: str | None) -> dict[str, Any]:
+    properties: dict[str, Any] = {"type": "purchase", "value": value}
+    if currency is not None:
+        properties["currency"] = currency
+    return {"type": "event", "name": "conversion", "timestamp": ts, "sessionId": "s-buy", "properties": properties}
+
+
+def test_conversion_values_name_their_currency_or_say_they_mix(writer: StoreWriter, store_path: Path) -> None:
+    value = Widget(kind="card", title="Value", measure=Measure(EventRef("conversion"), "sum", "value"), range="1h",
+                   format="currency")
+    writer.write(events_of([purchase(NOW - 10 * MIN, 129.0, "CNY"), purchase(NOW - 5 * MIN, 20.5, "CNY"),
+                            purchase(NOW - 2 * HOUR, 9.99, "USD")]))  # USD before the range
+    found = read(store_path, value)
+    assert (found.value, found.unit, found.currencies) == (149.5, "CNY", ())
+    writer.write(events_of([purchase(NOW - MIN, 5.0, "USD"), purchase(NOW - MIN, 1.0, None)]))
+    found = read(store_path, value)
+    assert (found.value, found.unit, found.currencies) == (155.5, "", ("CNY", "USD"))
+    count = read(store_path, Widget(kind="card", title="Purchases", measure=Measure(EventRef("conversion")), range="1h"))
+    assert (count.unit, count.currencies) == ("", ())  # a count has no currency
