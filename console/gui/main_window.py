@@ -401,7 +401,8 @@ class MainWindow(QMainWindow):
     @Slot(object)
     def _open_session_event(self, item: TimelineItem) -> None:
         """Open a session timeline's item in its panel: an error at its issue, a log at its
-        line, a transaction at its waterfall, a page view at its page's loads."""
+        line, a transaction at its waterfall, a page load at its page's loads; a page view,
+        click, request or event in the Analytics tab that charts it."""
         if self._reveal is not None:
             self._reveal.cancel()
         self._reveal = None
@@ -429,6 +430,8 @@ class MainWindow(QMainWindow):
             view.instanceChosen.emit(int(item.target or item.event_id))
         elif item.panel == "performance" and item.detail.get("route"):
             self._open_alert_link("page", str(item.detail["route"]))
+        elif item.panel == "analytics":
+            self.analytics.show_item(item)
 
     @Slot(object)
     def _show_figures(self, figures: OverviewFigures) -> None:

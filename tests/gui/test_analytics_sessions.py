@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from PySide6.QtCore import Qt
 
+from console.core.analysis.product.refs import EventRef, PropertyFilter
 from console.gui.analytics import AnalyticsPanel
 from console.gui.analytics.sessions import SessionTableModel
 from console.gui.analytics.users import UserTableModel
@@ -290,3 +291,30 @@ def test_the_models_pass_qtmodeltester(qtmodeltester, shop, qtbot, open_window):
     empty_sessions, empty_users = SessionTableModel(), UserTableModel()
     qtmodeltester.check(empty_sessions, force_py=True)
     qtmodeltester.check(empty_users, force_py=True)
+
+
+def test_a_click_request_or_event_of_the_timeline_opens_the_analytics_tab_that_charts_it(qtbot, shop, open_window):
+    window, tab = open_analytics(qtbot, open_window, shop.path)
+    window.analytics.choose_range("all")
+    select_session(qtbot, tab, "s-a1")
+    events = window.analytics.tab_widgets["Events"]
+    tab.timeline.table.setCurrentIndex(tab.timeline.model.index(PURCHASE_KINDS.index("click"), 0))
+    assert "opens it in Analytics · Events" in tab.timeline.detail.text()
+    with qtbot.waitSignal(events.seriesShown, timeout=10_000):
+        _activate(qtbot, tab, "click")
+    assert window.analytics.tabs.currentWidget() is events
+    assert events.picker.ref() == EventRef("interaction", "click",
+                                           filters=(PropertyFilter("element_id", "eq", "checkout"),))
+    assert "1 in" in events.status.text()  # the one click on #checkout
+    with qtbot.waitSignal(events.seriesShown, timeout=10_000):
+        window.analytics.show_tab("Sessions")
+        _activate(qtbot, tab, "network request")
+    assert events.picker.ref() == EventRef(
+        "network_request", "GET", filters=(PropertyFilter("url", "eq", "https://api.example.com/cart"),))
+    with qtbot.waitSignal(events.seriesShown, timeout=10_000):
+        window.analytics.show_tab("Sessions")
+        _activate(qtbot, tab, "custom event")
+    assert events.picker.ref() == EventRef("event", "coupon_applied")
+    window.analytics.show_tab("Sessions")
+    _activate(qtbot, tab, "conversion")
+    assert window.analytics.tabs.currentWidget() is window.analytics.tab_widgets["Conversions"]

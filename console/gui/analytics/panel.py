@@ -33,9 +33,11 @@ from PySide6.QtCore import QObject, QTimer, Signal, Slot
 from PySide6.QtGui import QHideEvent, QShowEvent
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QTabWidget, QVBoxLayout, QWidget
 
+from console.core.store.session_queries import TimelineItem
 from console.gui.analytics.conversions import ConversionsTab
 from console.gui.analytics.events import EventsTab
 from console.gui.analytics.funnels import FunnelsTab
+from console.gui.analytics.item_views import item_view
 from console.gui.analytics.kpis import KpisTab
 from console.gui.analytics.sessions import SessionsTab
 from console.gui.analytics.users import UsersTab
@@ -210,6 +212,21 @@ class AnalyticsPanel(QWidget):
         tab = self.tab_widgets[title]
         self.tabs.setCurrentWidget(tab)
         return tab
+
+    def show_item(self, item: TimelineItem) -> bool:
+        """Bring forward the tab that charts a session's page view, click, request or event
+        (see :mod:`~console.gui.analytics.item_views`); False when no tab does."""
+        view = item_view(item)
+        if view is None:
+            return False
+        tab = self.show_tab(view.tab)
+        if view.ref is not None:
+            tab.show_ref(view.ref)  # type: ignore[attr-defined]
+        elif view.funnel is not None:
+            tab.choose(view.funnel)  # type: ignore[attr-defined]
+        else:
+            tab.refresh()  # type: ignore[attr-defined]
+        return True
 
     def show_kpi(self, name: str) -> None:
         """Bring the KPIs tab forward with KPI ``name``'s card selected (once the cards are

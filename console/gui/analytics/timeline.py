@@ -5,7 +5,8 @@ the core returns for one session — page views, interactions, network requests,
 errors, logs and custom events — with their offset from the session's start, their kind and
 their summary. Selecting an item shows its typed columns below the table; double-clicking it
 or pressing Enter asks for it in its own panel (an error at its issue, a transaction's
-waterfall, a log line), which the window does on ``openRequested``.
+waterfall, a log line; a page view, click, request or event in the Analytics tab that charts
+it), which the window does on ``openRequested``.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from PySide6.QtGui import QBrush, QColor, QKeyEvent
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QLabel, QTableView, QVBoxLayout, QWidget
 
 from console.core.store.session_queries import SessionRow, TimelineItem
+from console.gui.analytics.item_views import item_view
 from console.gui.errors.breadcrumbs import offset_text
 from console.gui.errors.model import one_line
 from console.gui.performance.tables import Column, ColumnTableModel
@@ -198,7 +200,9 @@ class TimelineView(QWidget):
         item = self.selected_item()
         if item is None:
             return
+        view = item_view(item)
         where = PANEL_TITLES.get(item.panel, "") if item.panel in OPENED_ELSEWHERE else ""
+        where = f"Analytics · {view.tab}" if view is not None else where
         opens = f" — double-click or Enter opens it in {where}" if where else ""
         detail = _detail_text(item)
         self.detail.setText(f"{moment_text(item.ts)} · {item.label}{' · ' + detail if detail else ''}{opens}")
