@@ -19,7 +19,7 @@ from typing import Any
 from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
 from console.core.errors import StoreError
-from console.core.store.schema import SCHEMA_VERSION, connect
+from console.core.store.schema import SCHEMA_VERSION, connect, version_mismatch
 
 __all__ = ["Job", "StoreJobs"]
 
@@ -123,9 +123,7 @@ class _Worker(QObject):
             (version,) = conn.execute("PRAGMA user_version").fetchone()
             if version != SCHEMA_VERSION:
                 conn.close()
-                raise StoreError(
-                    f"{self._db_path} is at schema version {version}; this Lookout reads {SCHEMA_VERSION}"
-                )
+                raise StoreError(version_mismatch(self._db_path, int(version)))
             self._conn = conn
         return self._conn
 

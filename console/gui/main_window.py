@@ -57,6 +57,7 @@ from console.gui.own_writer import OwnWriter
 from console.gui.performance import PerformancePanel
 from console.gui.product_client import ProductClient
 from console.gui.reader import StoreWatcher
+from console.gui.store_upgrade import StoreUpgrade
 from console.gui.tray import AlertTray, app_icon, tray_available
 
 __all__ = ["PANEL_NAMES", "MainWindow", "describe_retention", "human_bytes"]
@@ -245,6 +246,18 @@ class MainWindow(QMainWindow):
         self.alerts.answered.connect(self._alerts_readable)
         self.alert_banner.openRequested.connect(self.open_alert)
 
+        # A store of an older Lookout is upgraded first by a window that may write to it.
+        self.upgrade: StoreUpgrade | None = StoreUpgrade(db_path=self.db_path, parent=self)
+        if evaluate_alerts and collector_url is None and self.upgrade.needed:
+            self.store_error.setText(self.upgrade.describe())
+            self.store_error.show()
+            self.upgrade.finished.connect(self._upgraded)
+            self.upgrade.start()
+        else:
+            self.upgrade = None
+            self._start_reading()
+
+    def _start_reading(self) -> None:
         self.watcher.start()
         self.jobs.start()
         self.overview.start()
@@ -255,6 +268,16 @@ class MainWindow(QMainWindow):
         self.alerts.start()
         self.experiments.start()
         self.analytics.start()
+
+    @Slot(str)
+    def _upgraded(self, failure: str) -> None:
+        if self._stopped:
+            return
+        if failure:
+            self.store_error.setText(f"Could not upgrade the store — {failure}")
+        else:
+            self.store_error.hide()
+        self._start_reading()
 
     @property
     def is_loaded(self) -> bool:
@@ -281,6 +304,8 @@ class MainWindow(QMainWindow):
         if self._stopped:
             return
         self._stopped = True
+        if self.upgrade is not None:
+            self.upgrade.wait()
         self.overview.stop()
         self.errors.stop()
         self.logs.stop()

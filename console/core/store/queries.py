@@ -17,7 +17,7 @@ import orjson
 
 from console.core.errors import StoreError
 from console.core.store.release_health import release_health
-from console.core.store.schema import SCHEMA_VERSION, connect
+from console.core.store.schema import SCHEMA_VERSION, connect, version_mismatch
 from console.core.store.session_queries import SESSION_SELECT
 
 __all__ = ["EXPORT_KINDS", "ActivityRow", "StoreInfo", "StoreReader", "StreamRow"]
@@ -117,9 +117,7 @@ class StoreReader:
             raise StoreError(f"{self.path} is not a Lookout store: {exc}") from exc
         if version != SCHEMA_VERSION:
             self._conn.close()
-            raise StoreError(
-                f"{self.path} is at schema version {version}; this Lookout reads {SCHEMA_VERSION}"
-            )
+            raise StoreError(version_mismatch(self.path, int(version)))
 
     def close(self) -> None:
         """Close the connection."""

@@ -19,7 +19,10 @@ import sqlite_utils
 
 from console.core.errors import StoreError
 
-__all__ = ["CHILD_TABLES", "MIGRATIONS", "SESSION_BUCKET_BITS", "SCHEMA_VERSION", "connect", "migrate", "open_database"]
+__all__ = [
+    "CHILD_TABLES", "MIGRATIONS", "SESSION_BUCKET_BITS", "SCHEMA_VERSION", "connect", "migrate", "open_database",
+    "version_mismatch",
+]
 
 #: Event ids per bucket of the session index, as a power of two.
 SESSION_BUCKET_BITS = 12
@@ -488,6 +491,15 @@ CHILD_TABLES = (
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def version_mismatch(path: str | Path, version: int) -> str:
+    """What a reader says of a store at another schema version, and what to do about it."""
+    if version < SCHEMA_VERSION:
+        return (f"{path} is at schema version {version}, from an older Lookout; this one reads {SCHEMA_VERSION}."
+                f" Open it once in the window (lookout --db {path}) or run lookout collect --db {path}"
+                " to upgrade it")
+    return f"{path} is at schema version {version}, from a newer Lookout; this one reads {SCHEMA_VERSION}"
 
 
 def connect(path: str | Path, *, readonly: bool = False, timeout: float = 10.0) -> sqlite3.Connection:

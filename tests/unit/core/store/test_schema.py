@@ -138,3 +138,17 @@ def test_open_database_gives_sqlite_utils_a_migrated_store(tmp_path: Path) -> No
     db = open_database(tmp_path / "s.db")
     assert "issues" in db.table_names()
     assert db["issues"].columns_dict["event_count"] is int
+
+
+def test_reading_an_older_store_says_how_to_upgrade_it(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from console.cli import main
+
+    path = tmp_path / "old.db"
+    conn = connect(path)
+    migrate(conn, target=SCHEMA_VERSION - 1)
+    conn.close()
+    assert main(["export", "--db", str(path), "--kind", "sessions"]) != 0
+    said = capsys.readouterr().err
+    assert f"schema version {SCHEMA_VERSION - 1}, from an older Lookout" in said
+    assert f"lookout collect --db {path} to upgrade it" in said
+    assert sqlite3.connect(path).execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION - 1  # untouched
