@@ -89,6 +89,7 @@ class PayloadFactory:
         self._sessions = [f"s-{seed:02d}{i:06x}" for i in range(sessions)]
         self._users = [f"u-{i}" for i in range(users)]
         self._seq = 0
+        self._session: int | None = None  # the one session of every event, while set
         self._now = float(start_ms if start_ms is not None else int(time.time() * 1000))
         self._step = step_ms
 
@@ -96,9 +97,16 @@ class PayloadFactory:
         picks = self.rng.choices(self._templates, weights=self._weights, k=n)
         return [self._vary(copy.deepcopy(t)) for t in picks]
 
-    def bodies(self, count: int, per_body: int) -> list[bytes]:
-        """``count`` request bodies of ``per_body`` events each, as ``{"events": [...]}``."""
-        return [orjson.dumps({"events": self.events(per_body)}) for _ in range(count)]
+    def bodies(self, count: int, per_body: int, *, session_per_body: bool = False) -> list[bytes]:
+        """``count`` request bodies of ``per_body`` events each, as ``{"events": [...]}``:
+        each event of a random session, or with ``session_per_body`` all of a body's events of
+        one (as an SDK sends what its own session queued)."""
+        out = []
+        for _ in range(count):
+            self._session = self.rng.randrange(len(self._sessions)) if session_per_body else None
+            out.append(orjson.dumps({"events": self.events(per_body)}))
+        self._session = None
+        return out
 
     # --- variation -------------------------------------------------------------------------
 
@@ -108,7 +116,7 @@ class PayloadFactory:
         n = self._seq
         self._now += self._step
         ts = int(self._now)
-        which = rng.randrange(len(self._sessions))
+        which = rng.randrange(len(self._sessions)) if self._session is None else self._session
         session = self._sessions[which]
         user = self._users[which % len(self._users)] if which % 5 else None
         route = rng.choice(_ROUTES)

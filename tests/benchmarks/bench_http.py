@@ -42,7 +42,7 @@ PROJECT = "bench"
 
 def client_main(args: argparse.Namespace) -> int:
     t0 = time.perf_counter()
-    bodies = PayloadFactory(seed=args.seed).bodies(args.bodies, args.batch)
+    bodies = PayloadFactory(seed=args.seed).bodies(args.bodies, args.batch, session_per_body=args.session_per_body)
     print(f"client: built {len(bodies)} bodies of {args.batch} events "
           f"({sum(map(len, bodies)) / len(bodies) / 1024:.1f} KiB avg) in {time.perf_counter() - t0:.1f} s",
           file=sys.stderr, flush=True)
@@ -72,13 +72,14 @@ def decoder_alone(args: argparse.Namespace, seconds: float = 4.0) -> float:
 
 def driver_main(args: argparse.Namespace) -> int:
     sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]
-    print(f"bench_http: {args.connections} connections x bodies of {args.batch} events, "
+    print(f"bench_http: {args.connections} connections x bodies of {args.batch} events"
+          f"{' (one session per body)' if args.session_per_body else ''}, "
           f"{args.warmup:.0f} s warm-up + {args.duration:.0f} s measured; cpus={os.cpu_count()} "
           f"loadavg={os.getloadavg()[0]:.2f}")
     result = run_collector_under_load(
         __file__,
         ["--connections", str(args.connections), "--batch", str(args.batch), "--bodies", str(args.bodies),
-         "--seed", str(args.seed)],
+         "--seed", str(args.seed), *(["--session-per-body"] if args.session_per_body else [])],
         py_spy=args.py_spy, warmup=args.warmup, duration=args.duration,
     )
     rate = report(result, unit="events", target_rate=TARGET_EVENTS_PER_S, target_p99_ms=TARGET_P99_MS)
@@ -99,6 +100,11 @@ def main() -> int:
     parser.add_argument("--bodies", type=int, default=300, help="distinct pre-built bodies, cycled")
     parser.add_argument("--seed", type=int, default=11)
     parser.add_argument("--py-spy", metavar="FILE", help="record the collector with py-spy (raw stacks) into FILE")
+    parser.add_argument(
+        "--session-per-body", action="store_true",
+        help="every event of a body from one session, as an SDK batches its own session's events"
+        " (default: each event from one of 5,000 sessions at random, the writer's worst case)",
+    )
     parser.add_argument("--client", metavar="URL", help=argparse.SUPPRESS)
     args = parser.parse_args()
     return client_main(args) if args.client else driver_main(args)
