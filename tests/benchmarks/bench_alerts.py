@@ -70,6 +70,22 @@ def fill(path: Path, events: int, now_ms: int, *, chunk: int = 10_000, inflight:
     return write_chunks(writer, chunks(), inflight=inflight, stop_timeout=300)
 
 
+def define_kpis(conn: sqlite3.Connection) -> None:
+    """The KPIs the two KPI rules watch, saved as the window saves them (once per store)."""
+    from console.core.analysis.product.kpi import KpiDefinition
+    from console.core.analysis.product.refs import EventRef
+    from console.core.store.kpi_queries import kpi_named, save_kpi
+
+    kpis = (
+        KpiDefinition(name="revenue", formula="sum", ref=EventRef("conversion"), field="value", unit="CNY"),
+        KpiDefinition(name="conversion", formula="rate", rate_of="users", ref=EventRef("conversion"),
+                      denominator=EventRef("page_view"), unit="%"),
+    )
+    for kpi in kpis:
+        if kpi_named(conn, kpi.name) is None:
+            save_kpi(conn, kpi, now_ms=int(time.time() * 1000))
+
+
 def rules(count: int) -> list[AlertRule]:
     """``count`` rules cycling through every metric, window, filter and comparison."""
     out: list[AlertRule] = []
@@ -128,6 +144,12 @@ def main() -> int:
         else:
             seconds, written = fill(path, args.events, int(time.time() * 1000))
             print(f"wrote {written:,} events in {seconds:.1f} s ({written / seconds:,.0f}/s)")
+        kpi_writer = StoreWriter(path=path, retention=KEEP_ALL)
+        kpi_writer.start()
+        try:
+            kpi_writer.run_sync(define_kpis)
+        finally:
+            kpi_writer.stop()
         conn = connect(path, readonly=True)
         (total, now_ms) = conn.execute("SELECT count(*), max(received) FROM events").fetchone()
         mix = dict(conn.execute("SELECT kind, count(*) FROM events GROUP BY kind").fetchall())
@@ -150,7 +172,7 @@ def main() -> int:
             else:
                 firing = sum(1 for s in states.values() if s.state == "firing")
                 print(f"first evaluation {elapsed * 1000:.0f} ms: {len(cycle.transitions)} transitions, "
-                      f"{firing} firing, {cycle.errors} errors (the KPI rules)")
+                      f"{firing} firing, {cycle.errors} in the error state")
         median = statistics.median(times)
         print(f"evaluate: median {median * 1000:.0f} ms (min {min(times) * 1000:.0f}, max {max(times) * 1000:.0f})")
 
