@@ -113,6 +113,11 @@ def _parser() -> argparse.ArgumentParser:
         "--experiment", default=None, help="with --kind experiment-results: the experiment's key"
     )
     export.add_argument("--project", default=None, help="with --kind experiment-results: its project")
+    export.add_argument(
+        "--breakdown", default=None,
+        help="with --kind funnels: platform, release, device, experiment:KEY or a property of the first step"
+        " (properties.NAME)",
+    )
     export.add_argument("--from", dest="from_ms", type=_moment, default=None,
                         help="with --kind funnels or kpis: from this time (ms since the epoch, an ISO date or time,"
                              " or a span back from now like 7d)")
@@ -350,7 +355,10 @@ def _export_funnels(args: argparse.Namespace) -> int:
         first, last = conn.execute("SELECT min(ts), max(ts) FROM events").fetchone()
         start = args.from_ms if args.from_ms is not None else (first or 0)
         end = args.to_ms if args.to_ms is not None else (last + 1 if last is not None else start)
-        results = [funnel_result(conn, funnel, start, end) for funnel in list_funnels(conn)]
+        try:
+            results = [funnel_result(conn, funnel, start, end, breakdown=args.breakdown) for funnel in list_funnels(conn)]
+        except ValueError as exc:
+            raise LookoutError(str(exc)) from None
     finally:
         conn.close()
     out = args.out.open("w", newline="", encoding="utf-8") if args.out else sys.stdout

@@ -98,9 +98,12 @@ def test_the_platform_breakdown_shows_a_row_per_platform(qtbot, store, jobs):
         ["android", "2", "2 (100.0%)", "1 (50.0%)", "50.0%"],
     ]
     assert tab.group_heading.text() == "By platform"
-    # Every breakdown on offer: none, platform, release, device (no experiments in this store).
+    # On offer: none, platform, release, device (no experiments in this store), then the
+    # first step's (a page view's) own columns.
     offered = [tab.breakdown_box.itemData(i) for i in range(tab.breakdown_box.count())]
-    assert offered == [None, "platform", "release", "device"]
+    assert offered[:4] == [None, "platform", "release", "device"]
+    assert "route" in offered[4:] and "title" in offered[4:]
+    assert tab.breakdown_box.itemText(offered.index("title")) == "first step: title"
 
 
 def test_an_empty_store_explains_how_funnels_come_about(qtbot, store, jobs):

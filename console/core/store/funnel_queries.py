@@ -20,8 +20,8 @@ import numpy.typing as npt
 import orjson
 
 from console.core.analysis.product.funnel import FunnelDefinition, FunnelResult, count_funnel
-from console.core.analysis.product.refs import COLUMNS, EventRef
-from console.core.store.occurrences import Occurrences, occurrences
+from console.core.analysis.product.refs import COLUMNS, EventRef, check_key
+from console.core.store.occurrences import Occurrences, breakdown_keys, occurrences
 
 __all__ = [
     "BREAKDOWNS", "breakdown_choices", "delete_funnel", "funnel_export_rows", "funnel_named", "funnel_result",
@@ -121,14 +121,20 @@ def delete_funnel(conn: sqlite3.Connection, funnel_id: int) -> bool:
 # --- results ----------------------------------------------------------------------------------
 
 
-def breakdown_choices(conn: sqlite3.Connection) -> list[tuple[str, str]]:
-    """``(key, label)`` of the breakdowns a funnel offers: platform, release, device and one
-    per experiment with assignments in the store."""
+def breakdown_choices(conn: sqlite3.Connection, funnel: FunnelDefinition | None = None) -> list[tuple[str, str]]:
+    """``(key, label)`` of the breakdowns a funnel offers: platform, release, device, one per
+    experiment with assignments in the store and, given the funnel, every column and property
+    of its first step (``properties.plan``: the plan the user entered with)."""
     experiments = [str(key) for (key,) in conn.execute(
         "SELECT DISTINCT experiment FROM experiment_assignments ORDER BY experiment")]
-    return [(key, key) for key in BREAKDOWNS] + [
+    choices = [(key, key) for key in BREAKDOWNS] + [
         (f"{EXPERIMENT_PREFIX}{key}", f"experiment {key}") for key in experiments
     ]
+    if funnel is not None:
+        source = funnel.steps[0].source
+        choices += [(key, f"first step: {key}") for key in breakdown_keys(conn, source)
+                    if key not in BREAKDOWNS and not key.startswith("session.")]
+    return choices
 
 
 def funnel_result(
@@ -144,15 +150,24 @@ def funnel_result(
     :func:`~console.core.analysis.product.funnel.count_funnel` counts it.
 
     ``breakdown``: ``platform``, ``release`` or ``device`` (of the session of the user's
-    first step-1 occurrence, else that occurrence's own column) or ``experiment:<key>`` (the
-    variant of the user's first assignment); ValueError for anything else.
+    first step-1 occurrence, else that occurrence's own column), ``experiment:<key>`` (the
+    variant of the user's first assignment), or a column or property of the first step
+    (``properties.plan``: its value on the user's first step-1 occurrence); ValueError for
+    anything else.
     """
+    entry = funnel.steps[0]
+    own_key = None
     if breakdown is not None and breakdown not in BREAKDOWNS and not (
         breakdown.startswith(EXPERIMENT_PREFIX) and len(breakdown) > len(EXPERIMENT_PREFIX)
     ):
-        raise ValueError(f"unknown breakdown {breakdown!r}: use platform, release, device or experiment:<key>")
-    entry = funnel.steps[0]
-    session_key = f"session.{breakdown}" if breakdown in BREAKDOWNS else None
+        try:
+            own_key = check_key(entry.source, breakdown)
+        except ValueError:
+            raise ValueError(
+                f"unknown breakdown {breakdown!r}: use platform, release, device, experiment:<key>"
+                f" or a column or property of the first step ({', '.join(COLUMNS[entry.source])}, properties.<name>)"
+            ) from None
+    session_key = f"session.{breakdown}" if breakdown in BREAKDOWNS else own_key
     read: dict[EventRef, Occurrences] = {entry: occurrences(conn, entry, start_ms, end_ms, breakdown=session_key)}
     for ref in funnel.steps[1:]:
         if ref not in read:
@@ -178,6 +193,8 @@ def _entry_groups(
         return _variants(conn, breakdown[len(EXPERIMENT_PREFIX):], found.actor, found.session, entry.project)
     assert found.group is not None
     groups = found.group
+    if breakdown not in BREAKDOWNS:  # the first step's own column or property, as read
+        return groups
     column = _OWN_COLUMN[breakdown].get(entry.source)
     missing = np.fromiter((g is None for g in groups), bool, len(groups))
     if column is None or column not in COLUMNS[entry.source] or not missing.any():

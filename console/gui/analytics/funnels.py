@@ -183,8 +183,8 @@ class FunnelsTab(QWidget):
             started = time.perf_counter()
             start, end, _bucket = range_bounds(conn, start_ms, end_ms, bucket)
             funnels = list_funnels(conn)
-            choices = breakdown_choices(conn)
             funnel = next((f for f in funnels if f.name == chosen), funnels[0] if funnels else None)
+            choices = breakdown_choices(conn, funnel)
             result, problem = None, None
             if funnel is not None:
                 wanted = breakdown if breakdown in {key for key, _ in choices} else None

@@ -246,3 +246,32 @@ def test_export_gives_every_funnel(store: Path, capsys: pytest.CaptureFixture[st
     assert [s["users"] for s in json.loads(capsys.readouterr().out)[0]["steps"]] == [1, 1, 1, 0]
     with pytest.raises(SystemExit):
         main(["export", "--db", str(store), "--kind", "funnels", "--from", "yesterday-ish"])
+
+
+def test_breakdown_by_a_property_of_the_first_step(writer: StoreWriter, store_path: Path) -> None:
+    """Each user's group is the property of their first step-1 occurrence."""
+    def search(minute: float, user: str, plan: str) -> dict[str, Any]:
+        return {**custom("search", minute, user, f"s-{user}"), "properties": {"plan": plan}}
+
+    writer.write(events_of([
+        search(0, "u1", "gold"), search(1, "u1", "free"), custom("add_to_cart", 2, "u1", "s-u1"),
+        search(0, "u2", "gold"), custom("add_to_cart", 3, "u2", "s-u2"),
+        search(0, "u3", "free"), search(0, "u4", "free"), custom("add_to_cart", 1, "u4", "s-u4"),
+        search(0, "u5", "plan with spaces"),
+    ]))
+    funnel = FunnelDefinition(name="search to cart", steps=(EventRef("event", "search"), EventRef("event", "add_to_cart")))
+    with connect(store_path, readonly=True) as conn:
+        assert ("properties.plan", "first step: properties.plan") in breakdown_choices(conn, funnel)
+        result = funnel_result(conn, funnel, T0, END, breakdown="properties.plan")
+        by_plan = {group: [s.users for s in steps] for group, steps in result.breakdown}
+        assert by_plan == {"gold": [2, 2], "free": [2, 1], "plan with spaces": [1, 0]}
+        with pytest.raises(ValueError, match="a column or property of the first step"):
+            funnel_result(conn, funnel, T0, END, breakdown="colour")
+
+
+def test_export_breaks_funnels_down(store: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["export", "--db", str(store), "--kind", "funnels", "--breakdown", "platform"]) == 0
+    exported = json.loads(capsys.readouterr().out)
+    assert exported[0]["breakdown_key"] == "platform" and exported[0]["breakdown"]
+    assert main(["export", "--db", str(store), "--kind", "funnels", "--breakdown", "colour"]) == 1
+    assert "unknown breakdown 'colour'" in capsys.readouterr().err
