@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QApplication
 from console.collector.alerting import ChannelSettings
 from console.gui.main_window import MainWindow
 from console.gui.tray import app_icon
+from console.gui.window_state import load_state, save_state, state_path
 
 __all__ = ["run_window"]
 
@@ -44,6 +45,8 @@ def run_window(
         alert_channels=alert_channels,
         evaluate_alerts=alert_interval_s > 0,
     )
+    # It comes back where the user left it; what it shows is saved when it closes.
+    window.restore(load_state(state_path()))
     # Quitting by other means than closing the window must still stop the reader thread.
     app.aboutToQuit.connect(window.shutdown)
     # Ctrl+C in the terminal and SIGTERM close the window like its close button. Python runs
@@ -57,6 +60,7 @@ def run_window(
         return app.exec()
     finally:
         wake.stop()
+        save_state(state_path(), window.remembered())
         window.shutdown()
         for sig, handler in previous.items():
             signal.signal(sig, handler)

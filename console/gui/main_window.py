@@ -18,7 +18,7 @@ import logging
 from datetime import datetime
 from pathlib import Path
 
-from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtCore import QByteArray, Qt, Signal, Slot
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
     QApplication,
@@ -59,6 +59,7 @@ from console.gui.product_client import ProductClient
 from console.gui.reader import StoreWatcher
 from console.gui.store_upgrade import StoreUpgrade
 from console.gui.tray import AlertTray, app_icon, tray_available
+from console.gui.window_state import WindowState
 
 __all__ = ["PANEL_NAMES", "MainWindow", "describe_retention", "human_bytes"]
 
@@ -298,6 +299,24 @@ class MainWindow(QMainWindow):
             "metrics": self.metrics,
         }
         return panels[name]
+
+    def restore(self, state: WindowState) -> None:
+        """Come back as :meth:`remembered` left it: place and size, panel, the Overview's dashboard."""
+        if state.geometry:
+            self.restoreGeometry(QByteArray.fromBase64(state.geometry.encode("ascii")))
+        if state.panel in PANEL_NAMES:
+            self.show_panel(state.panel)
+        if state.dashboard:
+            self.overview.dashboard.prefer(state.dashboard)
+
+    def remembered(self) -> WindowState:
+        """What the next window should come back to."""
+        current = self.overview.dashboard.current
+        return WindowState(
+            panel=PANEL_NAMES[self.navigation.currentRow()] if self.navigation.currentRow() >= 0 else None,
+            dashboard=current.name if current is not None else None,
+            geometry=bytes(self.saveGeometry().toBase64().data()).decode("ascii"),
+        )
 
     def shutdown(self) -> None:
         """Stop the reader thread and close its connection; safe to call more than once."""

@@ -193,6 +193,12 @@ class DashboardView(QWidget):
         super().hideEvent(event)
         self._relist_timer.stop()  # read again when shown
 
+    def prefer(self, name: str) -> None:
+        """Select the dashboard called ``name`` once the dashboards are listed (if there is one)."""
+        self._wanted = name
+        if self._listed:
+            self.choose(name)
+
     def choose(self, name: str) -> None:
         """Show the dashboard called ``name`` (ignored when there is none)."""
         found = next((d for d in self.dashboards if d.name == name), None)
