@@ -24,7 +24,7 @@ from console.collector.alerting import AlertLoop, ChannelSettings
 from console.core.errors import LookoutError
 from console.core.store.alerts import AlertAction, apply_alert_action
 from console.core.store.writer import StoreWriter
-from console.gui.own_writer import REQUEST_TIMEOUT_S, OwnWriter, RequestThread
+from console.gui.own_writer import OwnWriter, RequestThread, WriterRoute
 
 __all__ = ["AlertClient"]
 
@@ -57,12 +57,10 @@ class AlertClient(QObject):
     ) -> None:
         super().__init__(parent)
         self.db_path = Path(db_path)
-        self.collector_url = collector_url.rstrip("/") if collector_url else None
+        self._route = WriterRoute(db_path=self.db_path, collector_url=collector_url, own_writer=own_writer)
+        self.collector_url = self._route.collector_url
         self.interval_s = interval_s
         self.channels = channels
-        # Shared with the window's other writing clients; stopped by whoever made it.
-        self._shared_writer = own_writer is not None
-        self._own = own_writer or OwnWriter(self.db_path)
         self._loop: AlertLoop | None = None
         self._requests: RequestThread[AlertAction] = RequestThread(
             name="lookout.alert-actions", carry_out=self._carry_out, finished=self._finished
@@ -98,11 +96,10 @@ class AlertClient(QObject):
             except LookoutError as exc:
                 log.error("%s", exc)
             self._loop = None
-        if not self._shared_writer:
-            self._own.stop()
+        self._route.stop()
 
     def _own_writer(self) -> StoreWriter:
-        return self._own.get()
+        return self._route.own.get()
 
     def _carry_out(self, http: httpx.Client, action: AlertAction) -> dict[str, Any]:
         return self._send(http, action) if self.collector_url else self._write(action)
@@ -116,17 +113,10 @@ class AlertClient(QObject):
         self.done.emit(action, result)
 
     def _send(self, http: httpx.Client, action: AlertAction) -> dict[str, Any]:
-        answer = http.post(f"{self.collector_url}/lookout/alerts/actions", json=action.to_json())
-        try:
-            body = answer.json()
-        except ValueError:
-            body = {}
-        if answer.status_code != 200:
-            detail = (body.get("detail") if isinstance(body, dict) else None) or answer.text
-            raise LookoutError(f"the collector answered {answer.status_code}: {detail}")
-        return body if isinstance(body, dict) else {}
+        return self._route.post(http, "/lookout/alerts/actions", action.to_json())
 
     def _write(self, action: AlertAction) -> dict[str, Any]:
         now = int(time.time() * 1000)
-        return self._own_writer().run_sync(lambda conn: apply_alert_action(conn, action, now_ms=now), timeout=REQUEST_TIMEOUT_S)
+        result: dict[str, Any] = self._route.write(lambda conn: apply_alert_action(conn, action, now_ms=now))
+        return result
 

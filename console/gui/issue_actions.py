@@ -18,9 +18,8 @@ from pathlib import Path
 import httpx
 from PySide6.QtCore import QObject, Signal
 
-from console.core.errors import LookoutError
 from console.core.store.issue_actions import IssueAction, apply_issue_action
-from console.gui.own_writer import REQUEST_TIMEOUT_S, OwnWriter, RequestThread
+from console.gui.own_writer import OwnWriter, RequestThread, WriterRoute
 
 __all__ = ["IssueActionClient"]
 
@@ -49,10 +48,8 @@ class IssueActionClient(QObject):
     ) -> None:
         super().__init__(parent)
         self.db_path = Path(db_path)
-        self.collector_url = collector_url.rstrip("/") if collector_url else None
-        # Shared with the window's other writing clients; stopped by whoever made it.
-        self._shared_writer = own_writer is not None
-        self._own = own_writer or OwnWriter(self.db_path)
+        self._route = WriterRoute(db_path=self.db_path, collector_url=collector_url, own_writer=own_writer)
+        self.collector_url = self._route.collector_url
         self._requests: RequestThread[IssueAction] = RequestThread(
             name="lookout.actions", carry_out=self._carry_out, finished=self._finished
         )
@@ -64,8 +61,7 @@ class IssueActionClient(QObject):
     def stop(self, timeout: float = 10.0) -> None:
         """Finish the action under way, then stop the thread (and the window's own writer)."""
         self._requests.stop(timeout)
-        if not self._shared_writer:
-            self._own.stop()
+        self._route.stop()
 
     def _carry_out(self, http: httpx.Client, action: IssueAction) -> None:
         if self.collector_url:
@@ -80,15 +76,9 @@ class IssueActionClient(QObject):
             self.failed.emit(action, message)
 
     def _send(self, http: httpx.Client, action: IssueAction) -> None:
-        answer = http.post(f"{self.collector_url}/lookout/issues/actions", json=action.to_json())
-        if answer.status_code != 200:
-            try:
-                detail = answer.json().get("detail") or answer.text
-            except ValueError:
-                detail = answer.text
-            raise LookoutError(f"the collector answered {answer.status_code}: {detail}")
+        self._route.post(http, "/lookout/issues/actions", action.to_json())
 
     def _write(self, action: IssueAction) -> None:
         now = int(time.time() * 1000)
-        self._own.get().run_sync(lambda conn: apply_issue_action(conn, action, now_ms=now), timeout=REQUEST_TIMEOUT_S)
+        self._route.write(lambda conn: apply_issue_action(conn, action, now_ms=now))
 

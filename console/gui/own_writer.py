@@ -21,7 +21,7 @@ import httpx
 from console.core.errors import LookoutError
 from console.core.store.writer import StoreWriter
 
-__all__ = ["REQUEST_TIMEOUT_S", "OwnWriter", "RequestThread", "describe_failure"]
+__all__ = ["REQUEST_TIMEOUT_S", "OwnWriter", "RequestThread", "WriterRoute", "describe_failure"]
 
 log = logging.getLogger("lookout.gui.requests")
 
@@ -58,6 +58,39 @@ class OwnWriter:
             if self._writer is not None:
                 self._writer.stop()
                 self._writer = None
+
+
+class WriterRoute:
+    """Where a window client's requests go: the collector at ``collector_url`` when there is
+    one, else the window's own writer (shared with the window's other clients when given,
+    and then stopped by whoever made it)."""
+
+    def __init__(self, *, db_path: str | Path, collector_url: str | None, own_writer: OwnWriter | None) -> None:
+        self.collector_url = collector_url.rstrip("/") if collector_url else None
+        self._shared = own_writer is not None
+        self.own = own_writer or OwnWriter(db_path)
+
+    def post(self, http: httpx.Client, path: str, payload: Any) -> dict[str, Any]:
+        """POST ``payload`` as JSON to the collector's ``path``; its JSON answer (``{}`` when
+        it is not an object). Another status than 200 raises LookoutError with its detail."""
+        answer = http.post(f"{self.collector_url}{path}", json=payload)
+        try:
+            body = answer.json()
+        except ValueError:
+            body = {}
+        if answer.status_code != 200:
+            detail = (body.get("detail") if isinstance(body, dict) else None) or answer.text
+            raise LookoutError(f"the collector answered {answer.status_code}: {detail}")
+        return body if isinstance(body, dict) else {}
+
+    def write(self, job: Callable[[sqlite3.Connection], Any]) -> Any:
+        """Run ``job`` in the window's own writer and wait for its result."""
+        return self.own.get().run_sync(job, timeout=REQUEST_TIMEOUT_S)
+
+    def stop(self) -> None:
+        """Stop the window's own writer, unless it is shared."""
+        if not self._shared:
+            self.own.stop()
 
 
 class RequestThread(Generic[Item]):

@@ -16,9 +16,8 @@ from typing import Any
 import httpx
 from PySide6.QtCore import QObject, Signal
 
-from console.core.errors import LookoutError
 from console.core.store.product_actions import ProductAction, apply_product_action
-from console.gui.own_writer import REQUEST_TIMEOUT_S, OwnWriter, RequestThread
+from console.gui.own_writer import OwnWriter, RequestThread, WriterRoute
 
 __all__ = ["ProductClient"]
 
@@ -49,10 +48,8 @@ class ProductClient(QObject):
     ) -> None:
         super().__init__(parent)
         self.db_path = Path(db_path)
-        self.collector_url = collector_url.rstrip("/") if collector_url else None
-        # Shared with the window's other writing clients; stopped by whoever made it.
-        self._shared_writer = own_writer is not None
-        self._own = own_writer or OwnWriter(self.db_path)
+        self._route = WriterRoute(db_path=self.db_path, collector_url=collector_url, own_writer=own_writer)
+        self.collector_url = self._route.collector_url
         self._defaults_asked = False
         self._requests: RequestThread[ProductAction] = RequestThread(
             name="lookout.analytics", carry_out=self._carry_out, finished=self._finished
@@ -74,8 +71,7 @@ class ProductClient(QObject):
     def stop(self, timeout: float = 10.0) -> None:
         """Finish the action under way, then stop the thread (and the writer, if it is ours)."""
         self._requests.stop(timeout)
-        if not self._shared_writer:
-            self._own.stop()
+        self._route.stop()
 
     def _carry_out(self, http: httpx.Client, action: ProductAction) -> dict[str, Any]:
         return self._send(http, action) if self.collector_url else self._write(action)
@@ -88,20 +84,11 @@ class ProductClient(QObject):
 
     def _send(self, http: httpx.Client, action: ProductAction) -> dict[str, Any]:
         action.validate()  # a bad action is refused here, with the same reason the collector would give
-        answer = http.post(f"{self.collector_url}{_ACTIONS_PATH}", json=action.to_json())
-        try:
-            body = answer.json()
-        except ValueError:
-            body = {}
-        if answer.status_code != 200:
-            detail = (body.get("detail") if isinstance(body, dict) else None) or answer.text
-            raise LookoutError(f"the collector answered {answer.status_code}: {detail}")
-        if not isinstance(body, dict):
-            return {}
+        body = self._route.post(http, _ACTIONS_PATH, action.to_json())
         body.pop("ok", None)  # the same answer as the window's own writer gives
         return body
 
     def _write(self, action: ProductAction) -> dict[str, Any]:
         now = int(time.time() * 1000)
-        return self._own.get().run_sync(lambda conn: apply_product_action(conn, action, now_ms=now),
-                                        timeout=REQUEST_TIMEOUT_S)
+        result: dict[str, Any] = self._route.write(lambda conn: apply_product_action(conn, action, now_ms=now))
+        return result

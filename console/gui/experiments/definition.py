@@ -39,7 +39,7 @@ from PySide6.QtWidgets import (
 from console.core.errors import LookoutError
 from console.core.store.experiment_queries import ExperimentSummary
 from console.core.store.experiment_writes import ExperimentDefinition, save_definition
-from console.gui.own_writer import REQUEST_TIMEOUT_S, OwnWriter, RequestThread
+from console.gui.own_writer import OwnWriter, RequestThread, WriterRoute
 
 __all__ = ["DefinitionClient", "DefinitionDialog", "definition_payload"]
 
@@ -196,8 +196,9 @@ class DefinitionClient(QObject):
     ) -> None:
         super().__init__(parent)
         self.db_path = Path(db_path)
-        self.collector_url = collector_url.rstrip("/") if collector_url else None
-        self._own = own_writer  # the window's: stopped by the window
+        # The window's own writer: stopped by the window.
+        self._route = WriterRoute(db_path=self.db_path, collector_url=collector_url, own_writer=own_writer)
+        self.collector_url = self._route.collector_url
         self._requests: RequestThread[ExperimentDefinition] = RequestThread(
             name="lookout.experiments", carry_out=self._carry_out, finished=self._finished
         )
@@ -214,7 +215,7 @@ class DefinitionClient(QObject):
         if self.collector_url:
             self._send(http, definition)
         else:
-            self._own.get().run_sync(lambda conn: save_definition(conn, definition), timeout=REQUEST_TIMEOUT_S)
+            self._route.write(lambda conn: save_definition(conn, definition))
 
     def _finished(self, definition: ExperimentDefinition, _result: object, message: str | None) -> None:
         if message is None:
