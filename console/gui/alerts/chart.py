@@ -15,6 +15,8 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QWidget
 
+from console.gui.plots import still_plot
+
 __all__ = ["AlertChart"]
 
 _LINE = pg.mkPen("#1a73e8", width=2)
@@ -28,14 +30,8 @@ class AlertChart(pg.PlotWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent=parent, axisItems={"bottom": pg.DateAxisItem()})
-        self.setBackground("w")
+        still_plot(self, time_series=True)
         self.setMinimumHeight(140)
-        self.setMouseEnabled(x=False, y=False)
-        self.hideButtons()
-        self.setMenuEnabled(False)
-        item = self.getPlotItem()
-        item.setClipToView(True)
-        item.setDownsampling(auto=True, mode="peak")
         self.getAxis("left").enableAutoSIPrefix(False)
         self.curve = self.plot([], [], pen=_LINE, connect="finite")
         self.dots = pg.ScatterPlotItem(size=5, pen=pg.mkPen(None), brush=pg.mkBrush("#1a73e8"))

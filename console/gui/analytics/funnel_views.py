@@ -17,6 +17,7 @@ from PySide6.QtWidgets import QWidget
 
 from console.core.analysis.product.funnel import FunnelDefinition, StepResult
 from console.gui.performance.tables import Column, ColumnTableModel
+from console.gui.plots import still_plot
 
 __all__ = [
     "BreakdownModel", "FunnelChart", "FunnelListModel", "StepLine", "StepTableModel", "duration_text", "percent",
@@ -156,10 +157,7 @@ class FunnelChart(pg.PlotWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setBackground("w")
-        self.setMouseEnabled(x=False, y=False)
-        self.hideButtons()
-        self.setMenuEnabled(False)
+        still_plot(self)
         self.setLabel("left", "users")
         self.getAxis("left").enableAutoSIPrefix(False)
         self.getAxis("left").setWidth(54)

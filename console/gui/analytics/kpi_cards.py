@@ -26,6 +26,7 @@ from console.core.analysis.product.kpi import (
     format_change,
     format_kpi_value,
 )
+from console.gui.plots import still_plot
 
 __all__ = ["LEVEL_COLOURS", "KpiCard", "KpiCardData", "status_colour", "target_text", "trend_text"]
 
@@ -124,12 +125,9 @@ class KpiCard(QFrame):
         self.calculation.setWordWrap(True)
         self.calculation.setStyleSheet("color: #80868b; font-size: 11px;")
         self.spark = pg.PlotWidget()
-        self.spark.setBackground("w")
+        still_plot(self.spark)
         self.spark.hideAxis("left")
         self.spark.hideAxis("bottom")
-        self.spark.setMouseEnabled(x=False, y=False)
-        self.spark.hideButtons()
-        self.spark.setMenuEnabled(False)
         self.spark.setFixedHeight(44)
         self.spark.getPlotItem().setContentsMargins(0, 0, 0, 0)
         self.line = self.spark.plot([], [], pen=pg.mkPen("#1a73e8", width=1.5))

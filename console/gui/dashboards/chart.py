@@ -20,6 +20,7 @@ from console.core.analysis.product.dashboard import Widget
 from console.core.store.widget_queries import WidgetData
 from console.gui.dashboards.display import describe_metric, describe_range
 from console.gui.dashboards.tile import TileContent
+from console.gui.plots import still_plot
 
 __all__ = ["LINE_COLOUR", "ChartContent", "isolated"]
 
@@ -43,14 +44,10 @@ class ChartContent(TileContent):
     def __init__(self, widget: Widget, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.plot = pg.PlotWidget(axisItems={"bottom": pg.DateAxisItem()}, background="w")
+        still_plot(self.plot, time_series=True)
         self.plot.setMinimumHeight(80)
-        self.plot.setMouseEnabled(x=False, y=False)
-        self.plot.hideButtons()
-        self.plot.setMenuEnabled(False)
         self.plot.setStyleSheet("border: none;")
         item = self.plot.getPlotItem()
-        item.setClipToView(True)
-        item.setDownsampling(auto=True, mode="peak")
         item.setContentsMargins(0, 0, 4, 0)
         left = self.plot.getAxis("left")
         left.enableAutoSIPrefix(False)

@@ -17,6 +17,7 @@ from PySide6.QtCore import QSize, Qt
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from console.gui.performance.charts import TimeChart
+from console.gui.plots import still_plot
 
 __all__ = ["VARIANT_COLOURS", "ExposureChart", "LiftChart"]
 
@@ -65,11 +66,8 @@ class LiftChart(pg.PlotWidget):
 
     def __init__(self) -> None:
         super().__init__(axisItems={"bottom": pg.DateAxisItem()})
-        self.setBackground("w")
+        still_plot(self)
         self.setMinimumHeight(150)
-        self.setMouseEnabled(x=False, y=False)
-        self.hideButtons()
-        self.setMenuEnabled(False)
         self.setLabel("left", "lift %")
         self.getAxis("left").enableAutoSIPrefix(False)
         self.getAxis("left").setWidth(48)

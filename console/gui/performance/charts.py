@@ -21,6 +21,7 @@ from PySide6.QtWidgets import QGraphicsRectItem
 from console.core.analysis.page_load_report import Histogram
 from console.core.analysis.vitals import THRESHOLDS
 from console.gui.performance.units import format_value, label
+from console.gui.plots import still_plot
 
 __all__ = ["BAND_COLOURS", "Band", "ChartGroup", "HistogramChart", "TimeChart"]
 
@@ -62,16 +63,11 @@ class TimeChart(pg.PlotWidget):
 
     def __init__(self, *, curves: Mapping[str, pg.QtGui.QPen], metric: str | None = None) -> None:
         super().__init__(axisItems={"bottom": pg.DateAxisItem()})
-        self.setBackground("w")
+        still_plot(self, time_series=True)
         self.setMinimumHeight(150)
         # No grid: translucent grid lines are most of a repaint's cost (3 ms → 35 ms for six
         # charts), and the rating bands already mark the levels that matter.
-        self.setMouseEnabled(x=False, y=False)
-        self.hideButtons()
-        self.setMenuEnabled(False)
         item = self.getPlotItem()
-        item.setClipToView(True)
-        item.setDownsampling(auto=True, mode="peak")
         item.addLegend(offset=(-8, 4), labelTextSize="8pt", colCount=len(curves))
         # Milliseconds stay milliseconds: no "(x0.001)" SI rescaling of the axis.
         self.getAxis("left").enableAutoSIPrefix(False)
@@ -208,10 +204,7 @@ class HistogramChart(pg.PlotWidget):
 
     def __init__(self) -> None:
         super().__init__()
-        self.setBackground("w")
-        self.setMouseEnabled(x=False, y=False)
-        self.hideButtons()
-        self.setMenuEnabled(False)
+        still_plot(self)
         self.setLabel("left", "loads")
         self.getAxis("bottom").enableAutoSIPrefix(False)
         self.bars: pg.BarGraphItem | None = None
